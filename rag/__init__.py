@@ -1,0 +1,31 @@
+"""Grounded question answering over articles: every answer sentence cites a passage, or refuses.
+
+Public API::
+
+    from rag import ask, Engine, Answer, Citation, Passage
+    answer = ask("Who is Meng Hongwei?")
+
+Names are imported lazily, so ``import rag`` does not load torch, FAISS or the model.
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "ask": "engine", "Engine": "engine", "default_engine": "engine", "ingest": "engine",
+    "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types",
+    "Settings": "settings", "CANNOT_ANSWER": "prompts",
+    "IndexMismatchError": "store", "IndexNotFoundError": "store", "IndexCorruptError": "store",
+    "IndexLockedError": "store", "DocumentError": "documents", "Embedder": "embedder",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'rag' has no attribute {name!r}")

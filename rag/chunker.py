@@ -1,0 +1,221 @@
+"""Article-aware paragraph chunker.
+
+An archive page (a tag or category page saved as text) holds several articles, each opened by a
+title line. :func:`split_articles` finds them; :func:`chunk_document` turns each article's
+paragraphs into :class:`~rag.types.Chunk` objects:
+
+- a paragraph is a chunk;
+- a very short paragraph (fewer than ``min_words`` words) joins the next paragraph of the same
+  article (or the previous one, at the end of an article);
+- a paragraph longer than ``max_tokens`` embedder tokens is split at sentence boundaries;
+- every chunk keeps character offsets into the source text, so ``text[start:end] == chunk.text``.
+
+Title detection: a block (text between blank lines) is *title-like* when it is one line of at most
+16 words / 150 characters, starts with a capital letter or digit and does not end like a sentence
+(``. ! ? ; ,`` or a closing quote). A run of title-like blocks followed by body text opens an
+article: the first line of the run is its title, the rest are captions (e.g. a photo credit), which
+join the article's first chunk. A first line such as "Tag Archive for: Interpol" is the page
+heading, not an article.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .sentences import split_sentences
+from .types import Chunk
+
+CHUNKER_VERSION = "1"
+
+_ARCHIVE_HEADING = re.compile(
+    r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\b"
+    r"|^posts?\s+(tagged|in|by)\b|^archives?\s+for\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Article:
+    """An article found in a document: its title and body paragraphs as ``(start, end)`` spans.
+
+    ``captions`` are title-like lines between the title and the first paragraph.
+    """
+
+    title: str
+    title_span: tuple[int, int] | None
+    paragraphs: list[tuple[int, int]] = field(default_factory=list)
+    captions: list[tuple[int, int]] = field(default_factory=list)
+
+
+def slugify(title: str, max_len: int = 80) -> str:
+    """ASCII slug of a title: "Interpol’s world congress" -> "interpols-world-congress"."""
+    s = unicodedata.normalize("NFKD", title)
+    s = s.encode("ascii", "ignore").decode()
+    s = re.sub(r"['’`]", "", s.lower())
+    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    return s[:max_len].rstrip("-") or "document"
+
+
+def _blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of non-blank blocks separated by blank lines (stripped of outer whitespace)."""
+    spans = []
+    for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+def is_title_like(line: str) -> bool:
+    """True when ``line`` looks like a heading rather than prose (see module docstring)."""
+    if "\n" in line or len(line) > 150:
+        return False
+    words = line.split()
+    if not 1 <= len(words) <= 16:
+        return False
+    if not (line[0].isupper() or line[0].isdigit() or line[0] in "‘“\"'"):
+        return False
+    if re.search(r"[.!?;,…]['’”\")\]]*$", line) or line[-1] in "’”\"":
+        return False
+    return True
+
+
+def split_articles(text: str, default_title: str = "Untitled") -> tuple[str | None, list[Article]]:
+    """Find the articles of a page.
+
+    Returns ``(page_heading, articles)``. ``page_heading`` is the archive heading ("Tag Archive
+    for: …") when the page starts with one, else ``None``. Body text before the first title goes
+    to an article titled ``default_title``. A document with no title-like lines is one article.
+    """
+    blocks = _blocks(text)
+    heading = None
+    if blocks and _ARCHIVE_HEADING.search(text[blocks[0][0]:blocks[0][1]]):
+        heading = text[blocks[0][0]:blocks[0][1]]
+        blocks = blocks[1:]
+    kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
+    articles: list[Article] = []
+    current: Article | None = None
+    i = 0
+    while i < len(blocks):
+        if kinds[i] == "title":
+            j = i
+            while j < len(blocks) and kinds[j] == "title":
+                j += 1
+            if j < len(blocks):  # a run of title-like blocks followed by body text opens an article
+                s, e = blocks[i]
+                current = Article(title=text[s:e], title_span=(s, e), captions=list(blocks[i + 1:j]))
+                articles.append(current)
+                i = j
+                continue
+            # trailing title-like lines with no body after them: keep them as text of the article
+        if current is None:
+            current = Article(title=default_title, title_span=None)
+            articles.append(current)
+        current.paragraphs.append(blocks[i])
+        i += 1
+    articles = [a for a in articles if a.paragraphs]
+    return heading, articles
+
+
+def approx_tokens(text: str) -> int:
+    """Rough WordPiece token count (words × 1.3 plus punctuation), used when no tokenizer is given."""
+    return int(len(re.findall(r"\w+", text)) * 1.3) + len(re.findall(r"[^\w\s]", text))
+
+
+def _split_long(text: str, start: int, end: int, max_tokens: int,
+                count_tokens: Callable[[str], int]) -> list[tuple[int, int]]:
+    """Split span ``[start, end)`` at sentence boundaries into parts of at most ``max_tokens``."""
+    if count_tokens(text[start:end]) <= max_tokens:
+        return [(start, end)]
+    pieces: list[tuple[int, int]] = []
+    for s, e in split_sentences(text[start:end], offset=start):
+        if count_tokens(text[s:e]) <= max_tokens:
+            pieces.append((s, e))
+            continue
+        # one sentence longer than the window: cut it at word boundaries
+        words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
+        ws = words[0][0]
+        last = ws
+        for w0, w1 in words:
+            if count_tokens(text[ws:w1]) > max_tokens and last > ws:
+                pieces.append((ws, last))
+                ws = w0
+            last = w1
+        pieces.append((ws, last))
+    parts: list[tuple[int, int]] = []
+    cs, ce = pieces[0]
+    for s, e in pieces[1:]:
+        if count_tokens(text[cs:e]) <= max_tokens:
+            ce = e
+        else:
+            parts.append((cs, ce))
+            cs, ce = s, e
+    parts.append((cs, ce))
+    return parts
+
+
+def chunk_document(
+    text: str,
+    *,
+    source: str,
+    title: str = "Untitled",
+    url: str | None = None,
+    article_urls: dict[str, str] | None = None,
+    min_words: int = 10,
+    max_tokens: int = 200,
+    count_tokens: Callable[[str], int] | None = None,
+    taken_slugs: set[str] | None = None,
+) -> list[Chunk]:
+    """Chunk one document (already decoded to ``str``) into paragraph chunks.
+
+    ``title`` names text that precedes any title line; ``url`` is the page URL, used for articles
+    whose own URL is not in ``article_urls`` (title -> URL). ``max_tokens`` bounds a chunk's
+    length in embedder tokens (all-MiniLM-L6-v2 reads 256; the default leaves room for the title
+    that is embedded with the chunk). ``taken_slugs`` (updated in place) keeps ids unique across
+    documents. Returns chunks in reading order; ``text[c.start:c.end] == c.text`` for each.
+    """
+    count = count_tokens or approx_tokens
+    article_urls = article_urls or {}
+    taken = taken_slugs if taken_slugs is not None else set()
+    _, articles = split_articles(text, default_title=title)
+    chunks: list[Chunk] = []
+    for a_idx, art in enumerate(articles):
+        base = slugify(art.title)
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        taken.add(slug)
+        art_url = article_urls.get(art.title, url)
+        # group paragraphs: numbers are 1-based positions among the article's body paragraphs
+        groups: list[list[int]] = []
+        pending: list[int] = []
+        pending_words = 0
+        for p_idx, (s, e) in enumerate(art.paragraphs):
+            pending.append(p_idx)
+            pending_words += len(text[s:e].split())
+            if pending_words >= min_words:
+                groups.append(pending)
+                pending, pending_words = [], 0
+        if pending:
+            if groups:
+                groups[-1].extend(pending)
+            else:
+                groups.append(pending)
+        for g_idx, group in enumerate(groups):
+            start = art.paragraphs[group[0]][0]
+            end = art.paragraphs[group[-1]][1]
+            if g_idx == 0 and art.captions:
+                start = art.captions[0][0]
+            numbers = [q + 1 for q in group]
+            for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count)):
+                cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
+                chunks.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
+                                    paragraphs=numbers, start=s, end=e, source=source,
+                                    article=a_idx))
+    return chunks

@@ -1,0 +1,214 @@
+"""The engine: loads the embedder and an index once, then answers questions.
+
+``Engine()`` opens the bundled corpus's index (``index/default``), building it first when it is
+missing or stale (another embedder, chunker version or corpus text). ``Engine(index_dir)`` opens
+any index built with ``rag ingest``.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from .answerer import ExtractiveAnswerer
+from .chunker import CHUNKER_VERSION
+from .documents import Document, DocumentError, default_corpus, read_file
+from .embedder import Embedder
+from .ingest import IngestReport, build_index
+from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
+from .retriever import HybridRetriever
+from .settings import MAX_QUESTION_CHARS, Settings
+from .store import FORMAT_VERSION, load_index, read_manifest, write_lock
+from .types import Answer, Passage
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_PRONOUN = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|this|that|these|those)\b", re.I)
+
+
+def default_sources() -> list[Document]:
+    """The documents of the default index: the bundled corpus."""
+    return [default_corpus()]
+
+
+def index_is_fresh(index_dir: str | Path, documents: list[Document], embedder: Embedder) -> bool:
+    """True when ``index_dir`` holds an index of exactly ``documents`` (by text hash) made with
+    this embedder, chunker version and store format."""
+    m = read_manifest(index_dir)
+    if not m:
+        return False
+    want = sorted(d.sha256 for d in documents)
+    have = sorted(s.get("sha256", "") for s in m.get("sources", []))
+    return (m.get("embedder") == embedder.name and m.get("dim") == embedder.dim
+            and m.get("chunker_version") == CHUNKER_VERSION and m.get("format") == FORMAT_VERSION
+            and want == have)
+
+
+def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestReport | None:
+    """Build the default index at ``index_dir`` when it is missing or stale. Returns the report of
+    the build, or ``None`` when the index was fresh. Safe against concurrent starters: the build
+    runs under the index's writer lock and re-checks freshness once it holds it."""
+    docs = default_sources()
+    if index_is_fresh(index_dir, docs, embedder):
+        return None
+    with write_lock(index_dir):
+        if index_is_fresh(index_dir, docs, embedder):
+            return None
+        return build_index(docs, index_dir, embedder=embedder, lock=False)
+
+
+def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
+    """Validate and normalise a question: returns ``(question, notices)``.
+
+    Control characters become spaces; a question over the embedder's window is cut to it, with a
+    notice. Raises ``ValueError`` (plain message) when it is empty or only whitespace, and
+    ``TypeError`` when it is not a string.
+    """
+    if not isinstance(question, str):
+        raise TypeError(f"question must be a string, not {type(question).__name__}")
+    q = " ".join(_CONTROL.sub(" ", question).split())
+    if not q:
+        raise ValueError(EMPTY_QUESTION)
+    notices = []
+    n_chars = len(q)
+    if n_chars > MAX_QUESTION_CHARS:
+        q = q[:MAX_QUESTION_CHARS]
+    cut = embedder.truncate(q)
+    if len(cut) < n_chars:
+        notices.append(TRUNCATED_QUESTION.format(n_chars=n_chars, kept=len(cut),
+                                                 max_tokens=embedder.max_tokens))
+        q = cut
+    return q, notices
+
+
+def _turns(history: list | None) -> list[str]:
+    """The user turns of a chat history given as ``[(user, assistant), ...]`` pairs or as
+    ``[{"role": ..., "content": ...}, ...]`` messages."""
+    out = []
+    for turn in history or []:
+        if isinstance(turn, dict):
+            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
+                out.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            out.append(turn[0])
+    return out
+
+
+def condense_offline(question: str, history: list | None) -> str:
+    """Rewrite a follow-up into a standalone question without a model: when the question leans
+    on a pronoun ("When was he elected?"), the capitalised names of the previous user turn are
+    carried over ("When was he elected? (Meng Hongwei)"). Other questions pass unchanged."""
+    turns = _turns(history)
+    if not turns or not _PRONOUN.search(question):
+        return question
+    prev = turns[-1]
+    names = re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", prev)
+    names = [n for n in names if n.lower() not in question.lower()]
+    if not names:
+        words = re.findall(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", prev)
+        names = [w for w in words if w.split()[0].lower() not in {"who", "what", "when", "where",
+                                                                    "why", "how", "which", "is", "did",
+                                                                    "does", "do", "was", "are"}]
+    return f"{question} ({', '.join(dict.fromkeys(names))})" if names else question
+
+
+class Engine:
+    """Loads the model and one index once; answers questions with cited passages.
+
+    Example::
+
+        from rag import Engine
+        engine = Engine()                      # bundled Interpol corpus, built on first use
+        answer = engine.ask("Who is Meng Hongwei?")
+        print(answer.text, [c.title for c in answer.citations])
+
+    Thread-safe: ``ask`` and ``retrieve`` may be called from many threads at once.
+    Raises :class:`rag.store.IndexNotFoundError`, :class:`rag.store.IndexMismatchError` or
+    :class:`rag.store.IndexCorruptError` when ``index_dir`` cannot be used.
+    """
+
+    def __init__(self, index_dir: str | Path | None = None, *, settings: Settings | None = None,
+                 embedder: Embedder | None = None):
+        self.settings = settings or Settings.from_env()
+        self.embedder = embedder or Embedder()
+        self.built: IngestReport | None = None
+        if index_dir is None:
+            index_dir = self.settings.default_index_dir
+            self.built = ensure_default_index(index_dir, self.embedder)
+        self.index_dir = Path(index_dir)
+        self.stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
+        self.retriever = HybridRetriever(self.stored, self.stored.bm25, alpha=self.settings.alpha)
+        self.answerer = ExtractiveAnswerer(self.stored, refuse_below=self.settings.refuse_below)
+        self.embedder.encode(["warm-up"])  # load the model now, not on the first question
+
+    @property
+    def chunks(self):
+        """All chunks of the loaded index, in row order."""
+        return self.stored.chunks
+
+    def retrieve(self, question: str, *, k: int | None = None) -> list[Passage]:
+        """Top-``k`` passages for ``question`` (hybrid dense + BM25), best first."""
+        q, _ = clean_question(question, self.embedder)
+        return self.retriever.retrieve(q, self.embedder.encode([q])[0], k or self.settings.k)
+
+    def ask(self, question: str, *, k: int | None = None, history: list | None = None) -> Answer:
+        """Answer ``question`` from the index, with citations, or refuse.
+
+        ``history`` holds earlier turns (``[(user, assistant), ...]`` or role/content messages);
+        a follow-up is rewritten into a standalone question for retrieval. Raises ``ValueError``
+        for an empty question and ``ValueError`` for ``k < 1``.
+        """
+        k = self.settings.k if k is None else int(k)
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        q, notices = clean_question(question, self.embedder)
+        standalone = condense_offline(q, history)
+        qvec = self.embedder.encode([standalone])[0]
+        passages = self.retriever.retrieve(standalone, qvec, k)
+        answer = self.answerer.run(standalone, qvec, passages)
+        answer.question = question
+        answer.standalone_question = standalone
+        answer.notices = notices + answer.notices
+        return answer
+
+
+_default: Engine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> Engine:
+    """The process-wide engine over the bundled corpus (created on first call, thread-safe)."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Engine()
+    return _default
+
+
+def ask(question: str, *, k: int = 5, history: list | None = None) -> Answer:
+    """Answer ``question`` from the bundled articles (or ``RAG_INDEX_ROOT``'s default index).
+
+    Returns an :class:`~rag.types.Answer` whose text cites passages as ``[n]``, or a refusal
+    (``refused=True``, text :data:`rag.prompts.CANNOT_ANSWER`, ``reason`` with the scores).
+    Raises ``ValueError`` with a plain message when the question is empty or whitespace.
+    """
+    return default_engine().ask(question, k=k, history=history)
+
+
+def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: bool = False,
+           show_progress: bool = False) -> IngestReport:
+    """Index the text files under ``paths`` (files or folders) at ``index_dir``, replacing what
+    was there. Unreadable files are skipped with a one-line reason in the report; raises
+    ``ValueError`` when no file could be read."""
+    from .documents import iter_paths
+
+    docs = default_sources() if include_default else []
+    skipped = []
+    for path in iter_paths(paths):
+        try:
+            docs.append(read_file(path))
+        except (DocumentError, OSError) as e:
+            skipped.append(str(e))
+    if not docs:
+        raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
+    return build_index(docs, index_dir, skipped=skipped, show_progress=show_progress)

@@ -1,0 +1,225 @@
+"""The persisted index: one folder per index, committed atomically, checked on load.
+
+Layout of ``index/<name>/``::
+
+    CURRENT               name of the live version folder (replaced atomically with os.replace)
+    .lock                 advisory lock held by a writer (fcntl.flock)
+    v-<time>-<pid>/       one complete version:
+        manifest.json     embedder, dimension, normalisation, chunker version, sources and hashes
+        vectors.faiss     FAISS index of chunk vectors (ids = chunk rows)
+        chunks.jsonl      chunk metadata and text, one JSON object a line, in row order
+        sentences.npy     (m, 3) int32: chunk row, start, end (offsets into the chunk text)
+        sent_vectors.npy  (m, 384) float32 sentence vectors, L2-normalised
+        bm25/             BM25 index of the chunks (bm25s format), in row order
+
+A write goes to a fresh ``.tmp-*`` folder, every file is fsynced, the folder is renamed to
+``v-*`` and only then is ``CURRENT`` switched; a process killed at any moment leaves the previous
+version loadable. Old versions are removed after the switch.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .types import Chunk
+from .vectors import VectorIndex
+
+FORMAT_VERSION = 1
+
+
+class IndexError_(Exception):
+    """Base class of index errors (named with a trailing underscore to avoid the builtin)."""
+
+
+class IndexNotFoundError(IndexError_, FileNotFoundError):
+    """No index at the given folder."""
+
+
+class IndexMismatchError(IndexError_, ValueError):
+    """The index was built with another embedder, dimension or format than this engine uses."""
+
+
+class IndexCorruptError(IndexError_, ValueError):
+    """The index folder is incomplete or unreadable."""
+
+
+class IndexLockedError(IndexError_, RuntimeError):
+    """Another process is writing this index."""
+
+
+@dataclass
+class StoredIndex:
+    """An index loaded into memory.
+
+    ``chunks[i]`` is the chunk whose vector has FAISS id ``i``; ``sentences`` is ``(m, 3)`` int32
+    (chunk row, start, end) and ``sent_vectors`` ``(m, dim)`` float32.
+    """
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: VectorIndex
+    sentences: np.ndarray
+    sent_vectors: np.ndarray
+    bm25: object = None
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+@contextlib.contextmanager
+def write_lock(index_dir: str | Path, *, wait: bool = True):
+    """Hold the writer lock of ``index_dir`` (created if missing).
+
+    Raises :class:`IndexLockedError` when ``wait`` is false and another process holds it."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as e:
+            raise IndexLockedError(
+                f"Another process is writing the index at {index_dir}; wait for it to finish.") from e
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def save_index(index_dir: str | Path, *, manifest: dict, chunks: list[Chunk], vectors: np.ndarray,
+               sentences: np.ndarray, sent_vectors: np.ndarray, bm25=None) -> Path:
+    """Write a new version of the index at ``index_dir`` and make it the live one, atomically.
+
+    ``vectors`` is ``(len(chunks), dim)`` float32, L2-normalised; ``bm25`` a ``bm25s.BM25`` over
+    the same chunks (built here when omitted). The caller should hold
+    :func:`write_lock`. Returns the version folder.
+    """
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    manifest = dict(manifest, format=FORMAT_VERSION, count=len(chunks),
+                    sentences=int(len(sentences)))
+    tmp = index_dir / f".tmp-{os.getpid()}-{time.time_ns()}"
+    tmp.mkdir()
+    try:
+        vi = VectorIndex(vectors.shape[1])
+        vi.add(vectors, np.arange(len(chunks), dtype=np.int64))
+        vi.save(tmp / "vectors.faiss")
+        _write_file(tmp / "chunks.jsonl", "".join(
+            json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"))
+        for name, arr in (("sentences.npy", np.asarray(sentences, dtype=np.int32).reshape(-1, 3)),
+                          ("sent_vectors.npy", np.asarray(sent_vectors, dtype=np.float32))):
+            with open(tmp / name, "wb") as f:
+                np.save(f, arr)
+                f.flush()
+                os.fsync(f.fileno())
+        if bm25 is None:
+            from .retriever import build_bm25
+
+            bm25 = build_bm25(chunks)
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        for f_path in [tmp / "vectors.faiss", *sorted((tmp / "bm25").iterdir())]:
+            with open(f_path, "rb+") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(tmp / "bm25")
+        # the manifest goes last: a version folder with a manifest is complete
+        _write_file(tmp / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+        _fsync_dir(tmp)
+        final = index_dir / f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.time_ns() % 10**6}"
+        os.rename(tmp, final)
+        _write_file(index_dir / "CURRENT.tmp", final.name.encode())
+        os.replace(index_dir / "CURRENT.tmp", index_dir / "CURRENT")
+        _fsync_dir(index_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in index_dir.iterdir():  # old versions and leftovers of killed writers
+        if old.is_dir() and old.name != final.name and (old.name.startswith("v-") or old.name.startswith(".tmp-")):
+            shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def current_version(index_dir: str | Path) -> Path | None:
+    """The live version folder of ``index_dir``, or ``None`` when there is no index there."""
+    index_dir = Path(index_dir)
+    try:
+        name = (index_dir / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        return None
+    return index_dir / name
+
+
+def read_manifest(index_dir: str | Path) -> dict | None:
+    """The live manifest of ``index_dir``, or ``None`` when missing or unreadable."""
+    version = current_version(index_dir)
+    if version is None:
+        return None
+    try:
+        return json.loads((version / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def load_index(index_dir: str | Path, *, embedder_name: str, dim: int) -> StoredIndex:
+    """Load the live version of ``index_dir`` into memory.
+
+    Raises :class:`IndexNotFoundError` when there is none, :class:`IndexMismatchError` when it was
+    built with another embedder or dimension (fix: rebuild with ``rag ingest --index DIR``), and
+    :class:`IndexCorruptError` when files are missing or unreadable.
+    """
+    index_dir = Path(index_dir)
+    version = current_version(index_dir)
+    if version is None:
+        raise IndexNotFoundError(
+            f"No index at {index_dir}. Build one with: rag ingest PATH... --index {index_dir}")
+    fix = f"Rebuild it with: rag ingest PATH... --index {index_dir} --rebuild"
+    try:
+        manifest = json.loads((version / "manifest.json").read_text())
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"The index at {index_dir} is unreadable ({e}). {fix}") from e
+    if manifest.get("embedder") != embedder_name or int(manifest.get("dim", -1)) != dim:
+        raise IndexMismatchError(
+            f"The index at {index_dir} was built with embedder {manifest.get('embedder')!r} "
+            f"(dimension {manifest.get('dim')}), but this engine embeds questions with "
+            f"{embedder_name!r} (dimension {dim}); their vectors cannot be compared. {fix}")
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"The index at {index_dir} has format {manifest.get('format')}, this version reads "
+            f"format {FORMAT_VERSION}. {fix}")
+    try:
+        vectors = VectorIndex.load(version / "vectors.faiss")
+        with open(version / "chunks.jsonl", encoding="utf-8") as f:
+            chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
+        sentences = np.load(version / "sentences.npy")
+        sent_vectors = np.load(version / "sent_vectors.npy")
+        from .retriever import load_bm25
+
+        bm25 = load_bm25(version / "bm25")
+    except (OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
+        raise IndexCorruptError(f"The index at {index_dir} is damaged ({e}). {fix}") from e
+    if not (len(vectors) == len(chunks) == manifest.get("count")
+            and len(sentences) == len(sent_vectors) == manifest.get("sentences")
+            and vectors.dim == dim and int(bm25.scores["num_docs"]) == len(chunks)):
+        raise IndexCorruptError(
+            f"The index at {index_dir} is inconsistent: {len(vectors)} vectors, {len(chunks)} "
+            f"chunks, manifest says {manifest.get('count')}. {fix}")
+    return StoredIndex(index_dir, manifest, chunks, vectors, sentences, sent_vectors, bm25)

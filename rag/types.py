@@ -1,0 +1,123 @@
+"""Plain data types shared by every part of the library: chunks, passages, citations, answers.
+
+All are frozen-ish dataclasses with a ``to_dict()`` that gives JSON-ready values, so the CLI
+(``rag ask --json``) and the UI's ``/ask`` endpoint return the same field names.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Chunk:
+    """One retrievable unit: a paragraph (or a joined run of short ones, or part of a long one).
+
+    ``source_text[start:end] == text`` for the document the chunk came from (offsets in
+    characters of the decoded source text). ``id`` is stable: ``<article-slug>#p<N>`` where N is
+    the first paragraph number in the article (1-based); the second and later parts of a split
+    paragraph get ``#p<N>.<part>``.
+    """
+
+    id: str
+    text: str
+    title: str
+    url: str | None
+    paragraphs: list[int]
+    start: int
+    end: int
+    source: str
+    article: int = 0
+    page: int | None = None
+
+    @property
+    def paragraph(self) -> int:
+        """First paragraph number (1-based, within its article)."""
+        return self.paragraphs[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its retrieval score (the fused hybrid score, see
+    :mod:`rag.retriever`), its 1-based rank and its dense cosine similarity to the question."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+    dense: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.chunk.to_dict()
+        d.update(chunk_id=self.chunk.id, score=round(float(self.score), 4), rank=self.rank,
+                 dense=None if self.dense is None else round(float(self.dense), 4))
+        return d
+
+
+@dataclass
+class Citation:
+    """A numbered citation ``[number]`` in an answer, pointing at one passage.
+
+    ``quote`` is the exact sentence(s) of the passage the answer rests on (a substring of the
+    chunk text); ``score`` is the passage's retrieval score.
+    """
+
+    number: int
+    chunk_id: str
+    title: str
+    url: str | None
+    paragraph: int
+    quote: str
+    score: float
+    page: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["score"] = round(float(self.score), 4)
+        return d
+
+
+@dataclass
+class Answer:
+    """The result of :func:`rag.ask`.
+
+    ``text`` carries inline markers ``[n]`` that match ``citations[n-1].number``; citations are
+    numbered 1.. in order of first use, one per passage. When ``refused`` is true, ``text`` is
+    :data:`rag.prompts.CANNOT_ANSWER`, ``citations`` is empty and ``reason`` gives the scores
+    that decided it. ``passages`` are all retrieved passages, best first. ``notices`` are
+    user-facing remarks (a question cut to the embedder's window, a fallback); for a follow-up,
+    ``standalone_question`` is the rewritten question that was searched.
+    """
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    refused: bool = False
+    reason: str = ""
+    notices: list[str] = field(default_factory=list)
+    mode: str = "extractive"
+    standalone_question: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "text": self.text,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "refused": self.refused,
+            "reason": self.reason,
+            "notices": list(self.notices),
+            "mode": self.mode,
+            "standalone_question": self.standalone_question,
+        }
+
+    def to_markdown(self) -> str:
+        """The answer with a numbered source list, as Markdown (for copying)."""
+        lines = [self.text, ""]
+        for c in self.citations:
+            link = f"[{c.title}]({c.url})" if c.url else c.title
+            lines.append(f"[{c.number}] {link}, paragraph {c.paragraph}: “{c.quote}”")
+        return "\n".join(lines).rstrip() + "\n"
