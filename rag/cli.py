@@ -1,0 +1,131 @@
+"""The ``rag`` command line: ``rag ingest``, ``rag ask``, ``rag serve``, ``rag eval``.
+
+Every command takes ``--index DIR``; the default is the bundled corpus's index
+(``index/default``), built on first use.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+
+def _engine(index: str | None):
+    from .engine import Engine
+
+    return Engine(index)
+
+
+def cmd_ingest(args) -> int:
+    from .engine import ingest
+    from .settings import Settings
+
+    default = args.index is None
+    index_dir = Path(args.index) if args.index else Settings.from_env().default_index_dir
+    report = ingest(args.paths, index_dir, include_default=default, show_progress=not args.quiet)
+    print(report.summary())
+    if default:
+        print("(the bundled Interpol articles are kept in the default index; "
+              "use --index DIR for an index of your files only)")
+    return 0
+
+
+def _print_answer(answer) -> None:
+    print(answer.text)
+    for n in answer.notices:
+        print(f"\nNote: {n}")
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        print(f"\nSearched for: {answer.standalone_question}")
+    if answer.refused:
+        print(f"\nWhy: {answer.reason}")
+        return
+    print("\nSources:")
+    for c in answer.citations:
+        where = f"paragraph {c.paragraph}" + (f", page {c.page}" if c.page else "")
+        print(f"  [{c.number}] {c.title} ({where})" + (f"\n      {c.url}" if c.url else ""))
+        print(f"      “{c.quote}”")
+
+
+def cmd_ask(args) -> int:
+    engine = _engine(args.index)
+    answer = engine.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ui.app import serve
+
+    serve(index_dir=args.index, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import evaluate, format_table
+
+    engine = _engine(args.index)
+    report = evaluate(engine, args.qa, k=args.k)
+    print(format_table(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Grounded question answering over articles, with citations.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_index(sp):
+        sp.add_argument("--index", metavar="DIR", default=None,
+                        help="index folder (default: the bundled corpus's index under index/)")
+        return sp
+
+    sp = with_index(sub.add_parser("ingest", help="index text/Markdown files or folders"))
+    sp.add_argument("paths", nargs="+", metavar="PATH")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar")
+    sp.add_argument("--rebuild", action="store_true",
+                    help="rebuild from scratch (every ingest rebuilds in this version)")
+    sp.set_defaults(func=cmd_ingest)
+
+    sp = with_index(sub.add_parser("ask", help="ask a question"))
+    sp.add_argument("question")
+    sp.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    sp.set_defaults(func=cmd_ask)
+
+    sp = with_index(sub.add_parser("serve", help="start the web chat"))
+    sp.add_argument("--host", default="127.0.0.1")
+    sp.add_argument("--port", type=int, default=7860)
+    sp.set_defaults(func=cmd_serve)
+
+    sp = with_index(sub.add_parser("eval", help="score retrieval and answers on a QA file (JSONL)"))
+    sp.add_argument("qa", metavar="QA.jsonl")
+    sp.add_argument("--k", type=int, default=10)
+    sp.add_argument("--json", metavar="OUT", default=None)
+    sp.set_defaults(func=cmd_eval)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script; returns the exit status (2 on bad input)."""
+    args = build_parser().parse_args(argv)
+    from .documents import DocumentError
+    from .store import IndexError_
+
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, DocumentError, IndexError_) as e:
+        print(f"rag: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
