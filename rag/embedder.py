@@ -63,6 +63,8 @@ class Embedder:
                 if self._model is None:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                     from sentence_transformers import SentenceTransformer
 
                     self._model = SentenceTransformer(str(self.path), device=self.device)

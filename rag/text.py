@@ -35,10 +35,11 @@ def fold(text: str) -> str:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light English suffix stripper (plural, -ing, -ed, final -e), enough for overlap matching:
-    "running" -> "run", "resuming" and "resume" -> "resum", "investigations" -> "investigation"."""
+    "running" -> "run", "resuming" and "resume" -> "resum", "election" and "elected" -> "elect"."""
     if word.isdigit() or len(word) <= 3:
         return word
-    for suffix, repl, min_len in (("ies", "y", 5), ("ing", "", 6), ("ed", "", 5), ("es", "", 5),
+    for suffix, repl, min_len in (("ations", "", 9), ("ation", "", 8), ("ions", "", 7), ("ion", "", 7),
+                                  ("ies", "y", 5), ("ing", "", 6), ("ed", "", 5), ("es", "", 5),
                                   ("s", "", 4)):
         if word.endswith(suffix) and len(word) >= min_len and not word.endswith("ss"):
             word = word[: len(word) - len(suffix)] + repl

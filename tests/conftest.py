@@ -1,0 +1,54 @@
+"""Shared fixtures: one real engine over the bundled corpus, built once per test session into a
+temporary index root (real all-MiniLM-L6-v2, real FAISS, real BM25)."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SEED = SHARED / "seeds" / "000_38410aa59c9afed2.txt"
+DEV = SHARED / "eval" / "seed_dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def index_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("index_root")
+    os.environ["RAG_INDEX_ROOT"] = str(root)  # the product and any `rag` subprocess use it
+    return root
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from rag.embedder import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def engine(index_root, embedder):
+    from rag import Engine
+
+    return Engine(embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def dev_rows():
+    return [json.loads(line) for line in DEV.read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def seed_text():
+    return SEED.read_text(encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

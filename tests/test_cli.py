@@ -1,0 +1,48 @@
+"""The `rag` command as a user runs it: a real subprocess over the session's index root."""
+import json
+import os
+import subprocess
+import sys
+
+
+def rag(*args, env_root):
+    env = dict(os.environ, RAG_INDEX_ROOT=str(env_root))
+    return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300)
+
+
+def test_ask_json_cites_gold_article(engine, index_root):
+    r = rag("ask", "How many active Chinese investigations were running through Interpol by September 2017?",
+            "--json", env_root=index_root)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert "3,000" in d["text"] and d["refused"] is False
+    assert d["citations"][0]["title"] == "China could pull Interpol funding after Meng Hongwei’s arrest"
+
+
+def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root):
+    r = rag("ask", "Who won the 2022 FIFA World Cup?", env_root=index_root)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("The articles don't say")
+    assert "Why: Best evidence score" in r.stdout and "fifa" in r.stdout
+
+
+def test_empty_question_exits_2_with_plain_message(engine, index_root):
+    r = rag("ask", "   ", env_root=index_root)
+    assert r.returncode == 2
+    assert "question is empty" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ingest_own_folder_then_ask(tmp_path, engine, index_root):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.md").write_text("Harbour report\n\nThe harbour authority counted 412 container ships in March, a record for the port.\n")
+    (docs / "blob.txt").write_bytes(b"\x00\x01\x02binary")
+    idx = tmp_path / "idx"
+    r = rag("ingest", str(docs), "--index", str(idx), "--quiet", env_root=index_root)
+    assert r.returncode == 0, r.stderr
+    assert "Indexed 1 document(s)" in r.stdout and "blob.txt: binary data" in r.stdout
+    r = rag("ask", "How many container ships were counted in March?", "--index", str(idx), "--json",
+            env_root=index_root)
+    d = json.loads(r.stdout)
+    assert "412" in d["text"] and d["citations"][0]["chunk_id"] == "harbour-report#p1"
