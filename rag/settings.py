@@ -5,7 +5,7 @@
 | ``RAG_INDEX_ROOT`` | folder holding the indexes | ``index/`` of a source checkout, else ``~/.cache/rag-articles/index`` |
 | ``RAG_TOP_K`` | passages retrieved per question | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
-| ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.45 |
+| ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
 """
 from __future__ import annotations
 
