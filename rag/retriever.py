@@ -57,6 +57,7 @@ class HybridRetriever:
         self.alpha = alpha
         self.candidates = candidates
         self.vocab = set(bm25.vocab_dict) if hasattr(bm25, "vocab_dict") else None
+        self.row_of = {c.id: i for i, c in enumerate(stored.chunks)}
 
     def bm25_scores(self, question: str) -> np.ndarray:
         """BM25 score of every chunk for ``question``: ``(n_chunks,)`` float32 (0 for no match)."""

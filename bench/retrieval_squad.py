@@ -1,0 +1,138 @@
+"""SQuAD v1.1 dev as a closed-corpus retrieval benchmark: BM25, dense, RRF and the product default
+side by side in one run.
+
+    python bench/retrieval_squad.py [--limit N] [--data DIR] [--latency-sample 500]
+
+Every paragraph (2,067) is a document titled by its article; each question (10,570) is scored on
+the rank of its gold paragraph: hit@1/5/10, MRR@10. "default" is the product's retriever
+(``rag.retriever.HybridRetriever`` with its default settings) over an index built by the product's
+own ingest path (chunker, embedder, FAISS, BM25). Paragraphs split into several chunks count at the
+rank of their best chunk. Latency (ms/query) is the median over a sample of single questions and
+includes the question's embedding. Results for articles 24-47 (held out from every tuning choice)
+are reported separately as ``default_heldout``. The last line is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.documents import Document  # noqa: E402
+from rag.embedder import Embedder  # noqa: E402
+from rag.engine import index_is_fresh  # noqa: E402
+from rag.ingest import build_index  # noqa: E402
+from rag.retriever import HybridRetriever  # noqa: E402
+from rag.store import load_index  # noqa: E402
+from rag.text import terms  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "eval" / "squad_v1.1_dev"
+CACHE = ROOT / "bench" / ".cache"
+
+
+def metrics(ranks: list[int | None]) -> dict:
+    n = max(len(ranks), 1)
+    return {
+        "hit@1": round(sum(r is not None and r <= 1 for r in ranks) / n, 4),
+        "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / n, 4),
+        "hit@10": round(sum(r is not None and r <= 10 for r in ranks) / n, 4),
+        "mrr@10": round(sum(1 / r for r in ranks if r is not None and r <= 10) / n, 4),
+    }
+
+
+def pid_ranking(chunk_rows: list[int], row_pid: list[str], k: int = 10) -> list[str]:
+    """Paragraph ids in order of their best chunk, first ``k``."""
+    out: list[str] = []
+    for r in chunk_rows:
+        p = row_pid[r]
+        if p not in out:
+            out.append(p)
+            if len(out) == k:
+                break
+    return out
+
+
+def rank_of(gold: str, ranking: list[str]) -> int | None:
+    return ranking.index(gold) + 1 if gold in ranking else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
+    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--latency-sample", type=int, default=500)
+    args = ap.parse_args()
+
+    data = Path(args.data)
+    paras = [json.loads(x) for x in (data / "paragraphs.jsonl").read_text().splitlines() if x.strip()]
+    questions = [json.loads(x) for x in (data / "questions.jsonl").read_text().splitlines() if x.strip()]
+    if args.limit:
+        questions = questions[: args.limit]
+    docs = [Document(text=p["context"], source=p["pid"], title=p["title"].replace("_", " ")) for p in paras]
+    emb = Embedder()
+    index_dir = CACHE / "squad_index"
+    if not index_is_fresh(index_dir, docs, emb):
+        t = time.perf_counter()
+        build_index(docs, index_dir, embedder=emb, show_progress=True)
+        print(f"built index in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    stored = load_index(index_dir, embedder_name=emb.name, dim=emb.dim)
+    row_pid = [c.source for c in stored.chunks]
+    default = HybridRetriever(stored, stored.bm25)
+
+    t = time.perf_counter()
+    qvecs = emb.encode([q["question"] for q in questions], batch_size=128, show_progress=True)
+    print(f"embedded {len(questions)} questions in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+
+    depth = 100
+    runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "default": []}
+    for q, qv in zip(questions, qvecs):
+        gold = q["gold_pid"]
+        lex = default.bm25_scores(q["question"])
+        lex_rows = [int(i) for i in np.argsort(-lex)[:depth] if lex[i] > 0]
+        _, ids = stored.vectors.search(qv[None, :], depth)
+        dense_rows = [int(i) for i in ids[0] if i >= 0]
+        runs["bm25"].append(rank_of(gold, pid_ranking(lex_rows, row_pid)))
+        runs["dense"].append(rank_of(gold, pid_ranking(dense_rows, row_pid)))
+        rrf: dict[int, float] = {}
+        for rows in (lex_rows, dense_rows):  # reciprocal rank fusion, k = 60 (Cormack et al., 2009)
+            for r, row in enumerate(rows):
+                rrf[row] = rrf.get(row, 0.0) + 1 / (60 + r + 1)
+        runs["rrf"].append(rank_of(gold, pid_ranking(sorted(rrf, key=lambda x: -rrf[x]), row_pid)))
+        passages = default.retrieve(q["question"], qv, 30)
+        runs["default"].append(rank_of(gold, pid_ranking([default.row_of[p.chunk.id] for p in passages], row_pid)))
+
+    # latency of the whole path for one question: embed + retrieve (median over a sample)
+    sample = questions[: args.latency_sample]
+    times = []
+    for q in sample:
+        t = time.perf_counter()
+        default.retrieve(q["question"], emb.encode([q["question"]])[0], 10)
+        times.append((time.perf_counter() - t) * 1000)
+    ms = round(statistics.median(times), 2)
+
+    held = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) >= 24]
+    tuned = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) < 24]
+    result = {name: metrics(r) for name, r in runs.items()}
+    result["default"]["ms_per_query"] = ms
+    result["default_tuning"] = metrics([runs["default"][i] for i in tuned])
+    result["default_heldout"] = metrics([runs["default"][i] for i in held])
+    result["questions"] = len(questions)
+
+    print(f"\n{len(questions)} questions, {len(paras)} paragraphs, {len(stored.chunks)} chunks")
+    print(f"{'retriever':<18}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}")
+    for name in ("bm25", "dense", "rrf", "default", "default_tuning", "default_heldout"):
+        m = result[name]
+        print(f"{name:<18}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}{m['mrr@10']:>8.3f}")
+    print(f"default: {ms} ms/query median (embedding included, {len(sample)} questions)")
+    print(json.dumps({k: result[k] for k in ("default", "default_heldout", "bm25", "dense", "rrf")}))
+
+
+if __name__ == "__main__":
+    main()
