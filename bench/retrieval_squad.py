@@ -63,6 +63,22 @@ def rank_of(gold: str, ranking: list[str]) -> int | None:
     return ranking.index(gold) + 1 if gold in ranking else None
 
 
+def question_vectors(questions: list[dict], emb: Embedder) -> np.ndarray:
+    """``(n, 384)`` question embeddings, cached in bench/.cache by the questions' hash."""
+    import hashlib
+
+    key = hashlib.sha256("\n".join(q["question"] for q in questions).encode()).hexdigest()[:16]
+    path = CACHE / f"qvecs-{key}.npy"
+    if path.exists():
+        return np.load(path)
+    t = time.perf_counter()
+    vecs = emb.encode([q["question"] for q in questions], batch_size=128, show_progress=True)
+    print(f"embedded {len(questions)} questions in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vecs)
+    return vecs
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
@@ -86,9 +102,7 @@ def main() -> None:
     row_pid = [c.source for c in stored.chunks]
     default = HybridRetriever(stored, stored.bm25)
 
-    t = time.perf_counter()
-    qvecs = emb.encode([q["question"] for q in questions], batch_size=128, show_progress=True)
-    print(f"embedded {len(questions)} questions in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    qvecs = question_vectors(questions, emb)
 
     depth = 100
     runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "default": []}

@@ -67,13 +67,16 @@ def cmd_serve(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import evaluate, format_table
+    from .evaluate import evaluate, format_table, plot_recall
 
     engine = _engine(args.index)
-    report = evaluate(engine, args.qa, k=args.k)
+    report = evaluate(engine, args.qa, k=args.k, progress=sys.stderr.isatty())
     print(format_table(report))
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
+        Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    if args.plot:
+        plot_recall(report, args.plot)
+        print(f"recall@k plot: {args.plot}")
     return 0
 
 
@@ -107,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_index(sub.add_parser("eval", help="score retrieval and answers on a QA file (JSONL)"))
     sp.add_argument("qa", metavar="QA.jsonl")
     sp.add_argument("--k", type=int, default=10)
-    sp.add_argument("--json", metavar="OUT", default=None)
+    sp.add_argument("--json", metavar="OUT", default=None, help="write the metrics and per-question details")
+    sp.add_argument("--plot", metavar="OUT.png", default=None, help="save a recall@k plot (matplotlib)")
     sp.set_defaults(func=cmd_eval)
     return p
 

@@ -30,12 +30,27 @@ def answer_hit(answer_text: str, accepted: list[str]) -> bool:
     return any(squad_normalise(x) and squad_normalise(x) in a for x in accepted)
 
 
-def evaluate(engine, qa_path: str | Path, *, k: int = 10) -> dict:
+def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False) -> dict:
     """Run every row of ``qa_path`` through ``engine`` and return the metrics as a dict (values in
-    [0, 1]), with per-row details under ``"rows"``."""
-    rows = [json.loads(line) for line in Path(qa_path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    [0, 1]), with per-row details under ``"details"`` and ``recall_curve`` (recall@1..k).
+    Raises ``ValueError`` for a malformed row."""
+    rows = []
+    for n, line in enumerate(Path(qa_path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                row = json.loads(line)
+                row["question"]
+            except (ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"{qa_path}:{n}: not a QA row with a 'question' ({e})") from e
+            rows.append(row)
     details = []
-    for row in rows:
+    if progress:
+        from tqdm import tqdm
+
+        rows_iter = tqdm(rows, desc="questions", unit="q")
+    else:
+        rows_iter = rows
+    for row in rows_iter:
         answer = engine.ask(row["question"], k=max(k, 1))
         ids = [p.chunk.id for p in answer.passages]
         gold = None
@@ -61,21 +76,42 @@ def evaluate(engine, qa_path: str | Path, *, k: int = 10) -> dict:
     report = {
         "rows": len(details), "answerable": len(ans),
         "hit@1": hit(1), "hit@5": hit(5), "hit@10": hit(10),
-        "recall@k": hit(k), "k": k,
+        f"recall@{k}": hit(k), "k": k,
         "mrr@10": sum(1 / d["rank"] for d in ans if d["rank"] and d["rank"] <= 10) / n,
         "ndcg@10": sum(1 / math.log2(1 + d["rank"]) for d in ans if d["rank"] and d["rank"] <= 10) / n,
         "article_hit@3": sum(d["article_rank"] is not None and d["article_rank"] <= 3 for d in ans) / n,
         "answer_hit": sum(d["answer_hit"] for d in ans) / n,
         "cited_gold_precision": (sum(d["cited_gold"] for d in ans) / max(sum(d["cited"] for d in ans), 1)),
         "refusal_accuracy": sum(d["refused"] != d["answerable"] for d in details) / max(len(details), 1),
+        "recall_curve": [hit(i) for i in range(1, k + 1)],
         "details": details,
     }
     return report
 
 
+def plot_recall(report: dict, out: str | Path) -> None:
+    """Save the recall@k curve of ``report`` as a PNG (needs matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:
+        raise ValueError("--plot needs matplotlib: pip install matplotlib") from e
+    curve = report["recall_curve"]
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(range(1, len(curve) + 1), curve, marker="o")
+    ax.set(xlabel="k", ylabel="recall@k (gold passage)", ylim=(0, 1.02),
+           title=f"recall@k, {report['answerable']} answerable questions")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
 def format_table(report: dict) -> str:
     """The metrics as a two-column text table."""
-    keys = ["hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "article_hit@3", "answer_hit",
+    keys = ["hit@1", "hit@5", "hit@10", f"recall@{report['k']}", "mrr@10", "ndcg@10", "article_hit@3", "answer_hit",
             "cited_gold_precision", "refusal_accuracy"]
     lines = [f"{report['rows']} questions ({report['answerable']} answerable)", "-" * 34]
     lines += [f"{key:<22}{report[key]:>10.3f}" for key in keys]
