@@ -7,7 +7,8 @@ Every paragraph (2,067) is a document titled by its article; each question (10,5
 the rank of its gold paragraph: hit@1/5/10, MRR@10. "default" is the product's retriever
 (``rag.retriever.HybridRetriever`` with its default settings) over an index built by the product's
 own ingest path (chunker, embedder, FAISS, BM25). Paragraphs split into several chunks count at the
-rank of their best chunk. Latency (ms/query) is the median over a sample of single questions and
+rank of their best chunk. "reranked" adds the second stage (rag/rerank.py, fitted on articles 00-23
+by bench/tune_retrieval.py). Latency (ms/query) is the median over a sample of single questions and
 includes the question's embedding. Results for articles 24-47 (held out from every tuning choice)
 are reported separately as ``default_heldout``. The last line is one JSON object.
 """
@@ -101,11 +102,12 @@ def main() -> None:
     stored = load_index(index_dir, embedder_name=emb.name, dim=emb.dim)
     row_pid = [c.source for c in stored.chunks]
     default = HybridRetriever(stored, stored.bm25)
+    reranked = HybridRetriever(stored, stored.bm25, rerank=True)
 
     qvecs = question_vectors(questions, emb)
 
     depth = 100
-    runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "default": []}
+    runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "default": [], "reranked": []}
     for q, qv in zip(questions, qvecs):
         gold = q["gold_pid"]
         lex = default.bm25_scores(q["question"])
@@ -121,31 +123,39 @@ def main() -> None:
         runs["rrf"].append(rank_of(gold, pid_ranking(sorted(rrf, key=lambda x: -rrf[x]), row_pid)))
         passages = default.retrieve(q["question"], qv, 30)
         runs["default"].append(rank_of(gold, pid_ranking([default.row_of[p.chunk.id] for p in passages], row_pid)))
+        passages = reranked.retrieve(q["question"], qv, 30)
+        runs["reranked"].append(rank_of(gold, pid_ranking([default.row_of[p.chunk.id] for p in passages], row_pid)))
 
     # latency of the whole path for one question: embed + retrieve (median over a sample)
     sample = questions[: args.latency_sample]
-    times = []
-    for q in sample:
-        t = time.perf_counter()
-        default.retrieve(q["question"], emb.encode([q["question"]])[0], 10)
-        times.append((time.perf_counter() - t) * 1000)
-    ms = round(statistics.median(times), 2)
+    times: dict[str, list[float]] = {"default": [], "reranked": []}
+    for q in sample:  # interleaved, so both see the same machine load
+        for name, r in (("default", default), ("reranked", reranked)):
+            t = time.perf_counter()
+            r.retrieve(q["question"], emb.encode([q["question"]])[0], 10)
+            times[name].append((time.perf_counter() - t) * 1000)
+    ms = round(statistics.median(times["default"]), 2)
 
     held = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) >= 24]
     tuned = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) < 24]
     result = {name: metrics(r) for name, r in runs.items()}
     result["default"]["ms_per_query"] = ms
-    result["default_tuning"] = metrics([runs["default"][i] for i in tuned])
-    result["default_heldout"] = metrics([runs["default"][i] for i in held])
+    result["reranked"]["ms_per_query"] = round(statistics.median(times["reranked"]), 2)
+    for name in ("default", "reranked"):
+        result[f"{name}_tuning"] = metrics([runs[name][i] for i in tuned])
+        result[f"{name}_heldout"] = metrics([runs[name][i] for i in held])
     result["questions"] = len(questions)
 
     print(f"\n{len(questions)} questions, {len(paras)} paragraphs, {len(stored.chunks)} chunks")
     print(f"{'retriever':<18}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}")
-    for name in ("bm25", "dense", "rrf", "default", "default_tuning", "default_heldout"):
+    for name in ("bm25", "dense", "rrf", "default", "default_tuning", "default_heldout",
+                 "reranked", "reranked_tuning", "reranked_heldout"):
         m = result[name]
         print(f"{name:<18}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}{m['mrr@10']:>8.3f}")
-    print(f"default: {ms} ms/query median (embedding included, {len(sample)} questions)")
-    print(json.dumps({k: result[k] for k in ("default", "default_heldout", "bm25", "dense", "rrf")}))
+    print(f"ms/query median (embedding included, {len(sample)} questions): default {ms}, "
+          f"reranked {result['reranked']['ms_per_query']}")
+    print(json.dumps({k: result[k] for k in ("default", "default_heldout", "bm25", "dense", "rrf",
+                                              "reranked", "reranked_heldout")}))
 
 
 if __name__ == "__main__":

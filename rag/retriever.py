@@ -1,8 +1,9 @@
-"""Hybrid retrieval: dense search in FAISS plus BM25 (bm25s), fused by a convex combination.
+"""Hybrid retrieval: dense search in FAISS plus BM25 (bm25s), fused, then rescored.
 
 For a question with embedding ``q``: take the dense top-``candidates`` and the BM25
 top-``candidates``, compute both scores for their union, normalise BM25 by the best BM25 score
-of the question (so it lies in [0, 1]) and rank by ``alpha * cosine + (1 - alpha) * bm25_norm``.
+of the question (so it lies in [0, 1]) and fuse as ``alpha * cosine + (1 - alpha) * bm25_norm``;
+then rescore the candidates with :mod:`rag.rerank`.
 Convex combination of normalised scores: Bruch, Gai & Ingber, "An Analysis of Fusion Functions
 for Hybrid Retrieval" (TOIS 2023). BM25: Robertson & Zaragoza (2009), via the bm25s library, over
 the folded, stemmed terms of :func:`rag.text.terms` of the title and text of each chunk.
@@ -40,24 +41,37 @@ def load_bm25(path: str | Path):
 
 
 class HybridRetriever:
-    """Top-k passages for a question by fused dense + BM25 score.
+    """Top-k passages for a question: hybrid first stage, feature-weighted second stage.
+
+    Stage 1 takes the union of the dense top-``candidates`` (FAISS) and the BM25
+    top-``candidates`` and scores each by ``alpha * cosine + (1 - alpha) * bm25 / max bm25``.
+    Stage 2 (``rerank=True``; off by default, ``RAG_RERANK=1`` turns it on) rescores them with
+    :class:`rag.rerank.FeatureReranker` (a logistic relevance probability). Near-duplicates (chunk
+    vectors with cosine >= ``dup_cos`` to a better-ranked passage) are dropped.
 
     Example::
 
-        r = HybridRetriever(stored, bm25)
+        r = HybridRetriever(stored, stored.bm25)
         passages = r.retrieve("Who is Meng Hongwei?", embedder.encode([q])[0], k=5)
 
-    ``retrieve`` returns at most ``k`` :class:`Passage` objects, best first, each with its fused
-    score and its cosine similarity (``dense``). Thread-safe: it keeps no per-query state.
+    Returns at most ``k`` :class:`Passage` objects, best first, each with its score (stage 2:
+    probability in (0, 1); stage 1 only: fused score in [-1, 1]) and its cosine similarity
+    (``dense``). Thread-safe: it keeps no per-query state.
     """
 
-    def __init__(self, stored: StoredIndex, bm25, *, alpha: float = 0.8, candidates: int = 100):
+    def __init__(self, stored: StoredIndex, bm25, *, alpha: float = 0.8, candidates: int = 30,
+                 rerank: bool = False, dup_cos: float = 0.98):
+        from .rerank import FeatureReranker
+        from .text import TermStats
+
         self.stored = stored
         self.bm25 = bm25
         self.alpha = alpha
         self.candidates = candidates
+        self.dup_cos = dup_cos
         self.vocab = set(bm25.vocab_dict) if hasattr(bm25, "vocab_dict") else None
         self.row_of = {c.id: i for i, c in enumerate(stored.chunks)}
+        self.reranker = FeatureReranker(stored, TermStats.from_bm25(bm25)) if rerank else None
 
     def bm25_scores(self, question: str) -> np.ndarray:
         """BM25 score of every chunk for ``question``: ``(n_chunks,)`` float32 (0 for no match)."""
@@ -66,22 +80,40 @@ class HybridRetriever:
             return np.zeros(len(self.stored.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(q), dtype=np.float32)
 
-    def retrieve(self, question: str, qvec: np.ndarray, k: int = 5) -> list[Passage]:
-        """Fused top-``k`` for ``question`` with embedding ``qvec`` (``(384,)`` float32)."""
+    def candidates_for(self, question: str, qvec: np.ndarray, k: int):
+        """Stage 1: ``(rows, vectors, dense, bm25_norm, fused)`` for the union of the dense and
+        BM25 top lists; ``vectors`` are the candidates' chunk vectors ``(n, dim)``."""
         n = len(self.stored.chunks)
-        if n == 0:
-            return []
         m = min(n, max(self.candidates, k))
-        dense, ids = self.stored.vectors.search(qvec[None, :], m)
-        cos = {int(i): float(s) for s, i in zip(dense[0], ids[0]) if i >= 0}
+        _, ids = self.stored.vectors.search(qvec[None, :], m)
         lex = self.bm25_scores(question)
-        lex_top = np.argsort(-lex)[:m]
-        missing = [int(i) for i in lex_top if lex[i] > 0 and int(i) not in cos]
-        if missing:
-            vecs = self.stored.vectors.index.reconstruct_batch(np.asarray(missing, dtype=np.int64))
-            cos.update({i: float(v @ qvec) for i, v in zip(missing, vecs)})
-        top_lex = float(lex.max()) if len(lex) else 0.0
-        fused = {i: self.alpha * c + (1 - self.alpha) * (float(lex[i]) / top_lex if top_lex > 0 else 0.0)
-                 for i, c in cos.items()}
-        order = sorted(fused, key=lambda i: (-fused[i], i))[:k]
-        return [Passage(self.stored.chunks[i], fused[i], r + 1, dense=cos[i]) for r, i in enumerate(order)]
+        rows = [int(i) for i in ids[0] if i >= 0]
+        seen = set(rows)
+        rows += [int(i) for i in np.argsort(-lex)[:m] if lex[i] > 0 and int(i) not in seen]
+        rows_arr = np.asarray(rows, dtype=np.int64)
+        vecs = self.stored.vectors.index.reconstruct_batch(rows_arr)
+        dense = vecs @ qvec
+        top = float(lex.max()) if n else 0.0
+        bm25n = lex[rows_arr] / top if top > 0 else np.zeros(len(rows), dtype=np.float32)
+        fused = self.alpha * dense + (1 - self.alpha) * bm25n
+        return rows, vecs, dense, bm25n, fused
+
+    def retrieve(self, question: str, qvec: np.ndarray, k: int = 5) -> list[Passage]:
+        """Top-``k`` passages for ``question`` with embedding ``qvec`` (``(384,)`` float32)."""
+        if not self.stored.chunks:
+            return []
+        rows, vecs, dense, bm25n, fused = self.candidates_for(question, qvec, k)
+        if self.reranker is not None:
+            score = self.reranker.score(self.reranker.features(question, qvec, rows, dense, bm25n))
+        else:
+            score = fused
+        order = sorted(range(len(rows)), key=lambda i: (-score[i], rows[i]))
+        picked: list[int] = []
+        for i in order:
+            if any(float(vecs[i] @ vecs[j]) >= self.dup_cos for j in picked):
+                continue  # near-duplicate of a better passage
+            picked.append(i)
+            if len(picked) == k:
+                break
+        return [Passage(self.stored.chunks[rows[i]], float(score[i]), r + 1, dense=float(dense[i]))
+                for r, i in enumerate(picked)]
