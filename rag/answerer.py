@@ -16,6 +16,7 @@ and ``bench/calibrate_refusal.py``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,7 +107,8 @@ class ExtractiveAnswerer:
                       f"coverage {best.coverage:.2f}, passage similarity "
                       f"{best.passage.dense if best.passage.dense is not None else best.passage.score:.3f})."
                       if best else "No passage was retrieved.")
-            unknown = self.stats.unknown(terms(question))
+            unknown = sorted({w for w in re.findall(r"[\w’'-]+", question)
+                              if terms(w) and all(t in self.stats.unknown(terms(w)) for t in terms(w))})
             if unknown:
                 reason += f" Terms absent from every article: {', '.join(unknown)}."
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages,

@@ -72,8 +72,16 @@ def _blocks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def heading_text(line: str) -> str:
+    """A title line without Markdown heading marks: "# Mount Fakeview" -> "Mount Fakeview"."""
+    return re.sub(r"^#{1,6}\s+", "", line).strip()
+
+
 def is_title_like(line: str) -> bool:
-    """True when ``line`` looks like a heading rather than prose (see module docstring)."""
+    """True when ``line`` looks like a heading rather than prose (see module docstring); a
+    Markdown heading (``# Title``) always is."""
+    if re.match(r"^#{1,6}\s+\S", line) and "\n" not in line:
+        return True
     if "\n" in line or len(line) > 150:
         return False
     words = line.split()
@@ -99,6 +107,9 @@ def split_articles(text: str, default_title: str = "Untitled") -> tuple[str | No
         heading = text[blocks[0][0]:blocks[0][1]]
         blocks = blocks[1:]
     kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
+    if any(text.startswith("# ", s) for s, _ in blocks):
+        # a Markdown document: "# " headings open articles, deeper headings are sections of them
+        kinds = ["body" if k == "title" and text.startswith("##", s) else k for k, (s, _) in zip(kinds, blocks)]
     articles: list[Article] = []
     current: Article | None = None
     i = 0
@@ -109,7 +120,7 @@ def split_articles(text: str, default_title: str = "Untitled") -> tuple[str | No
                 j += 1
             if j < len(blocks):  # a run of title-like blocks followed by body text opens an article
                 s, e = blocks[i]
-                current = Article(title=text[s:e], title_span=(s, e), captions=list(blocks[i + 1:j]))
+                current = Article(title=heading_text(text[s:e]), title_span=(s, e), captions=list(blocks[i + 1:j]))
                 articles.append(current)
                 i = j
                 continue

@@ -6,6 +6,7 @@
 | ``RAG_TOP_K`` | passages retrieved per question | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
+| ``RAG_RERANK`` | ``1`` turns on the feature-weighted second stage (``rag.rerank``) | off |
 """
 from __future__ import annotations
 
@@ -50,12 +51,20 @@ class Settings:
     k: int = 5
     alpha: float = 0.8
     refuse_below: float = REFUSE_BELOW
+    rerank: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
-        """Settings from the environment. Raises ``ValueError`` for a malformed number."""
-        return cls(k=int(_env_float("RAG_TOP_K", 5)), alpha=_env_float("RAG_HYBRID_ALPHA", 0.8),
-                   refuse_below=_env_float("RAG_REFUSE_BELOW", REFUSE_BELOW))
+        """Settings from the environment. Raises ``ValueError`` for a malformed or out-of-range
+        number."""
+        s = cls(k=int(_env_float("RAG_TOP_K", 5)), alpha=_env_float("RAG_HYBRID_ALPHA", 0.8),
+                refuse_below=_env_float("RAG_REFUSE_BELOW", REFUSE_BELOW),
+                rerank=os.environ.get("RAG_RERANK", "0").lower() in {"1", "true", "yes", "on"})
+        if not 0.0 <= s.alpha <= 1.0:
+            raise ValueError(f"RAG_HYBRID_ALPHA={s.alpha} must be between 0 and 1")
+        if s.k < 1:
+            raise ValueError(f"RAG_TOP_K={s.k} must be at least 1")
+        return s
 
     @property
     def default_index_dir(self) -> Path:

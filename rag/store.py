@@ -163,7 +163,7 @@ def current_version(index_dir: str | Path) -> Path | None:
     index_dir = Path(index_dir)
     try:
         name = (index_dir / "CURRENT").read_text().strip()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return index_dir / name
 
@@ -187,6 +187,9 @@ def load_index(index_dir: str | Path, *, embedder_name: str, dim: int) -> Stored
     :class:`IndexCorruptError` when files are missing or unreadable.
     """
     index_dir = Path(index_dir)
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexNotFoundError(f"{index_dir} is a file, not an index folder. Build an index with: "
+                                 f"rag ingest PATH... --index NEW_FOLDER")
     version = current_version(index_dir)
     if version is None:
         raise IndexNotFoundError(
