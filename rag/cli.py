@@ -24,7 +24,8 @@ def cmd_ingest(args) -> int:
 
     default = args.index is None
     index_dir = Path(args.index) if args.index else Settings.from_env().default_index_dir
-    report = ingest(args.paths, index_dir, include_default=default, show_progress=not args.quiet)
+    report = ingest(args.paths, index_dir, include_default=default, rebuild=args.rebuild,
+                    show_progress=not args.quiet)
     print(report.summary())
     if default:
         print("(the bundled Interpol articles are kept in the default index; "
@@ -41,6 +42,9 @@ def _print_answer(answer) -> None:
     if answer.refused:
         print(f"\nWhy: {answer.reason}")
         return
+    for v in answer.sentences:
+        if not v.supported:
+            print(f"\nUnsupported (not backed by its citation): {v.text}")
     print("\nSources:")
     for c in answer.citations:
         where = f"paragraph {c.paragraph}" + (f", page {c.page}" if c.page else "")
@@ -50,7 +54,7 @@ def _print_answer(answer) -> None:
 
 def cmd_ask(args) -> int:
     engine = _engine(args.index)
-    answer = engine.ask(args.question, k=args.k)
+    answer = engine.ask(args.question, k=args.k, mode=args.llm, strict=not args.no_strict)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -70,7 +74,7 @@ def cmd_eval(args) -> int:
     from .evaluate import evaluate, format_table, plot_recall
 
     engine = _engine(args.index)
-    report = evaluate(engine, args.qa, k=args.k, progress=sys.stderr.isatty())
+    report = evaluate(engine, args.qa, k=args.k, progress=sys.stderr.isatty(), mode=args.llm)
     print(format_table(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2, ensure_ascii=False))
@@ -93,13 +97,17 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("paths", nargs="+", metavar="PATH")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--rebuild", action="store_true",
-                    help="rebuild from scratch (every ingest rebuilds in this version)")
+                    help="index only PATHs (drop the files the index held before)")
     sp.set_defaults(func=cmd_ingest)
 
     sp = with_index(sub.add_parser("ask", help="ask a question"))
     sp.add_argument("question")
     sp.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
     sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    sp.add_argument("--llm", choices=["none", "openai", "local"], default=None,
+                    help="answer mode (default: RAG_LLM, else openai when OPENAI_API_KEY/OPENAI_BASE_URL is set, else none)")
+    sp.add_argument("--no-strict", action="store_true",
+                    help="keep generated sentences that fail the citation check (marked unsupported)")
     sp.set_defaults(func=cmd_ask)
 
     sp = with_index(sub.add_parser("serve", help="start the web chat"))
@@ -112,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--k", type=int, default=10)
     sp.add_argument("--json", metavar="OUT", default=None, help="write the metrics and per-question details")
     sp.add_argument("--plot", metavar="OUT.png", default=None, help="save a recall@k plot (matplotlib)")
+    sp.add_argument("--llm", choices=["none", "openai", "local"], default="none", help="answer mode to evaluate")
     sp.set_defaults(func=cmd_eval)
     return p
 

@@ -30,30 +30,50 @@ def default_sources() -> list[Document]:
     return [default_corpus()]
 
 
+def _build_matches(m: dict | None, embedder: Embedder) -> bool:
+    return bool(m) and (m.get("embedder") == embedder.name and m.get("dim") == embedder.dim
+                        and m.get("chunker_version") == CHUNKER_VERSION and m.get("format") == FORMAT_VERSION)
+
+
 def index_is_fresh(index_dir: str | Path, documents: list[Document], embedder: Embedder) -> bool:
-    """True when ``index_dir`` holds an index of exactly ``documents`` (by text hash) made with
-    this embedder, chunker version and store format."""
+    """True when ``index_dir`` was made with this embedder, chunker version and store format and
+    holds every one of ``documents`` (by text hash); it may hold more (files a user added)."""
     m = read_manifest(index_dir)
-    if not m:
+    if not _build_matches(m, embedder):
         return False
-    want = sorted(d.sha256 for d in documents)
-    have = sorted(s.get("sha256", "") for s in m.get("sources", []))
-    return (m.get("embedder") == embedder.name and m.get("dim") == embedder.dim
-            and m.get("chunker_version") == CHUNKER_VERSION and m.get("format") == FORMAT_VERSION
-            and want == have)
+    have = {s.get("sha256", "") for s in m.get("sources", [])}
+    return all(d.sha256 in have for d in documents)
+
+
+def recorded_sources(index_dir: str | Path) -> tuple[list[Document], list[str]]:
+    """Re-read the files an index was built from (its manifest's sources that are file paths).
+    Returns ``(documents, skipped reasons)``; bundled sources are not included."""
+    m = read_manifest(index_dir) or {}
+    docs, skipped = [], []
+    for src in m.get("sources", []):
+        path = src.get("source", "")
+        if path.startswith("bundled:"):
+            continue
+        try:
+            docs.append(read_file(path))
+        except (DocumentError, OSError) as e:
+            skipped.append(f"{path}: no longer readable ({e})")
+    return docs, skipped
 
 
 def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestReport | None:
-    """Build the default index at ``index_dir`` when it is missing or stale. Returns the report of
-    the build, or ``None`` when the index was fresh. Safe against concurrent starters: the build
-    runs under the index's writer lock and re-checks freshness once it holds it."""
+    """Build the default index at ``index_dir`` when it is missing or stale (another embedder,
+    chunker version, store format or bundled text); files a user added with ``rag ingest`` are
+    re-read and kept. Returns the build's report, or ``None`` when the index was fresh. Safe
+    against concurrent starters: the build runs under the writer lock and re-checks first."""
     docs = default_sources()
     if index_is_fresh(index_dir, docs, embedder):
         return None
     with write_lock(index_dir):
         if index_is_fresh(index_dir, docs, embedder):
             return None
-        return build_index(docs, index_dir, embedder=embedder, lock=False)
+        extra, skipped = recorded_sources(index_dir)
+        return build_index(docs + extra, index_dir, embedder=embedder, lock=False, skipped=skipped)
 
 
 def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
@@ -65,6 +85,7 @@ def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     """
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__}")
+    question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
     q = " ".join(_CONTROL.sub(" ", question).split())
     if not q:
         raise ValueError(EMPTY_QUESTION)
@@ -136,8 +157,14 @@ class Engine:
             self.built = ensure_default_index(index_dir, self.embedder)
         self.index_dir = Path(index_dir)
         self.stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
-        self.retriever = HybridRetriever(self.stored, self.stored.bm25, alpha=self.settings.alpha)
+        self.retriever = HybridRetriever(self.stored, self.stored.bm25, alpha=self.settings.alpha,
+                                         rerank=self.settings.rerank)
         self.answerer = ExtractiveAnswerer(self.stored, refuse_below=self.settings.refuse_below)
+        from .grounding import CitationChecker
+
+        self.checker = CitationChecker(self.answerer.stats, self.embedder, self.stored)
+        self._chats: dict = {}
+        self._chat_lock = threading.Lock()
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
 
     @property
@@ -150,24 +177,90 @@ class Engine:
         q, _ = clean_question(question, self.embedder)
         return self.retriever.retrieve(q, self.embedder.encode([q])[0], k or self.settings.k)
 
-    def ask(self, question: str, *, k: int | None = None, history: list | None = None) -> Answer:
-        """Answer ``question`` from the index, with citations, or refuse.
+    def llm_config(self, mode: str | None = None):
+        """The :class:`rag.llm.LLMConfig` for ``mode`` (``None``: from the environment)."""
+        from .llm import LLMConfig
 
-        ``history`` holds earlier turns (``[(user, assistant), ...]`` or role/content messages);
-        a follow-up is rewritten into a standalone question for retrieval. Raises ``ValueError``
-        for an empty question and ``ValueError`` for ``k < 1``.
-        """
+        return LLMConfig.from_env(mode)
+
+    def _chat(self, config):
+        from .llm import make_chat
+
+        key = (config.mode, config.model, config.base_url, hash(config.api_key), config.timeout, config.retries)
+        with self._chat_lock:
+            if key not in self._chats:
+                self._chats[key] = make_chat(config)
+            return self._chats[key]
+
+    def _condense(self, question: str, history: list | None, chat) -> str:
+        """Standalone form of a follow-up: by the LLM when one is configured, else offline."""
+        if not history or chat is None:
+            return condense_offline(question, history)
+        from .llm import LLMError
+        from .prompts import CONDENSE_PROMPT
+
+        lines = [f"User: {t}" for t in _turns(history)[-3:]]
+        try:
+            text = chat.complete([{"role": "user", "content": CONDENSE_PROMPT.format(
+                history="\n".join(lines), question=question)}], max_tokens=60)
+        except LLMError:
+            return condense_offline(question, history)
+        text = " ".join(text.strip().strip('"').split())
+        return text if 0 < len(text) <= 500 else condense_offline(question, history)
+
+    def ask_stream(self, question: str, *, k: int | None = None, history: list | None = None,
+                   mode: str | None = None, strict: bool = True, stream: bool = True):
+        """Streaming form of :meth:`ask`: yields text deltas (``str``) of a generated answer as they
+        arrive, then the final, citation-checked :class:`Answer` (always the last item). Offline
+        mode yields only the Answer. Raises ``ValueError`` for an empty question or a bad mode."""
+        from .llm import LLMError
+        from .prompts import FALLBACK_NOTICE, GATE_REASON, qa_messages
+
         k = self.settings.k if k is None else int(k)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         q, notices = clean_question(question, self.embedder)
-        standalone = condense_offline(q, history)
+        config = self.llm_config(mode)
+        chat = self._chat(config)
+        standalone = self._condense(q, history, chat)
         qvec = self.embedder.encode([standalone])[0]
         passages = self.retriever.retrieve(standalone, qvec, k)
         answer = self.answerer.run(standalone, qvec, passages)
+        if chat is not None and answer.refused:
+            answer.reason = GATE_REASON + answer.reason
+            answer.mode = config.mode
+        elif chat is not None:
+            messages = qa_messages(standalone, passages)
+            try:
+                if stream:
+                    parts = []
+                    for delta in chat.stream(messages):
+                        parts.append(delta)
+                        yield delta
+                    reply = "".join(parts)
+                else:
+                    reply = chat.complete(messages)
+                answer = self.checker.verify(standalone, reply, passages, strict=strict)
+                answer.mode = config.mode
+            except LLMError as e:
+                notices.append(FALLBACK_NOTICE.format(error=str(e)))
         answer.question = question
         answer.standalone_question = standalone
         answer.notices = notices + answer.notices
+        yield answer
+
+    def ask(self, question: str, *, k: int | None = None, history: list | None = None,
+            mode: str | None = None, strict: bool = True) -> Answer:
+        """Answer ``question`` from the index, with citations, or refuse.
+
+        ``history`` holds earlier turns (``[(user, assistant), ...]`` or role/content messages);
+        a follow-up is rewritten into a standalone question for retrieval. ``mode`` is ``none``
+        (extractive), ``openai`` or ``local`` (default: ``RAG_LLM`` / the environment); generated
+        answers have every citation checked (:mod:`rag.grounding`), and with ``strict`` unsupported
+        sentences are removed. A failing model gives the extractive answer with a notice.
+        Raises ``ValueError`` for an empty question, ``k < 1`` or an unknown mode.
+        """
+        *_, answer = self.ask_stream(question, k=k, history=history, mode=mode, strict=strict, stream=False)
         return answer
 
 
@@ -185,30 +278,45 @@ def default_engine() -> Engine:
     return _default
 
 
-def ask(question: str, *, k: int = 5, history: list | None = None) -> Answer:
+def ask(question: str, *, k: int = 5, history: list | None = None, mode: str | None = None,
+        strict: bool = True) -> Answer:
     """Answer ``question`` from the bundled articles (or ``RAG_INDEX_ROOT``'s default index).
 
     Returns an :class:`~rag.types.Answer` whose text cites passages as ``[n]``, or a refusal
     (``refused=True``, text :data:`rag.prompts.CANNOT_ANSWER`, ``reason`` with the scores).
     Raises ``ValueError`` with a plain message when the question is empty or whitespace.
     """
-    return default_engine().ask(question, k=k, history=history)
+    return default_engine().ask(question, k=k, history=history, mode=mode, strict=strict)
+
+
+def ask_stream(question: str, *, k: int = 5, history: list | None = None, mode: str | None = None,
+               strict: bool = True):
+    """Streaming :func:`ask`: yields text deltas, then the final checked :class:`Answer`."""
+    yield from default_engine().ask_stream(question, k=k, history=history, mode=mode, strict=strict)
 
 
 def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: bool = False,
-           show_progress: bool = False) -> IngestReport:
-    """Index the text files under ``paths`` (files or folders) at ``index_dir``, replacing what
-    was there. Unreadable files are skipped with a one-line reason in the report; raises
-    ``ValueError`` when no file could be read."""
+           rebuild: bool = False, show_progress: bool = False, embedder: Embedder | None = None) -> IngestReport:
+    """Add the text files under ``paths`` (files or folders) to the index at ``index_dir``.
+
+    The index keeps the files it already holds (re-read from their paths; a file read again
+    replaces its old version) unless ``rebuild`` is true, in which case it holds only ``paths``
+    (plus the bundled corpus when ``include_default``). Unreadable files are skipped with a
+    one-line reason in the report. Raises ``ValueError`` when no document could be read.
+    """
     from .documents import iter_paths
 
-    docs = default_sources() if include_default else []
-    skipped = []
+    new, skipped = [], []
     for path in iter_paths(paths):
         try:
-            docs.append(read_file(path))
+            new.append(read_file(path))
         except (DocumentError, OSError) as e:
             skipped.append(str(e))
-    if not docs:
-        raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
-    return build_index(docs, index_dir, skipped=skipped, show_progress=show_progress)
+    with write_lock(index_dir):
+        old, old_skipped = ([], []) if rebuild else recorded_sources(index_dir)
+        fresh = {d.source for d in new}
+        docs = (default_sources() if include_default else []) + [d for d in old if d.source not in fresh] + new
+        if not docs:
+            raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
+        return build_index(docs, index_dir, skipped=skipped + old_skipped, show_progress=show_progress,
+                           embedder=embedder, lock=False)

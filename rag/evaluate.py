@@ -30,9 +30,12 @@ def answer_hit(answer_text: str, accepted: list[str]) -> bool:
     return any(squad_normalise(x) and squad_normalise(x) in a for x in accepted)
 
 
-def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False) -> dict:
+def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False, mode: str | None = "none") -> dict:
     """Run every row of ``qa_path`` through ``engine`` and return the metrics as a dict (values in
     [0, 1]), with per-row details under ``"details"`` and ``recall_curve`` (recall@1..k).
+    ``mode`` is the answer mode (``none``, ``openai``, ``local``); for generated answers the report
+    adds citation precision (share of the model's citations whose passage supports the sentence)
+    and the unsupported-sentence rate, both measured before unsupported parts are removed.
     Raises ``ValueError`` for a malformed row."""
     rows = []
     for n, line in enumerate(Path(qa_path).read_text(encoding="utf-8").splitlines(), 1):
@@ -51,7 +54,7 @@ def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False
     else:
         rows_iter = rows
     for row in rows_iter:
-        answer = engine.ask(row["question"], k=max(k, 1))
+        answer = engine.ask(row["question"], k=max(k, 1), mode=mode)
         ids = [p.chunk.id for p in answer.passages]
         gold = None
         if row.get("answerable", True):
@@ -66,6 +69,7 @@ def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False
             "gold": gold, "rank": rank, "article_rank": art_rank, "refused": answer.refused,
             "answer_hit": (not answer.refused) and answer_hit(answer.text, row.get("answer_any", [])),
             "cited_gold": sum(t.startswith(row.get("article") or "\0") for t in cited), "cited": len(cited),
+            "grounding": dict(answer.grounding), "mode": answer.mode, "notices": list(answer.notices),
         })
     ans = [d for d in details if d["answerable"]]
     n = max(len(ans), 1)
@@ -84,9 +88,18 @@ def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False
         "cited_gold_precision": (sum(d["cited_gold"] for d in ans) / max(sum(d["cited"] for d in ans), 1)),
         "refusal_accuracy": sum(d["refused"] != d["answerable"] for d in details) / max(len(details), 1),
         "recall_curve": [hit(i) for i in range(1, k + 1)],
+        "mode": mode or "none",
+        "citation_precision": _ratio(details, "verified_citations", "citations"),
+        "unsupported_sentence_rate": _ratio(details, "unsupported", "sentences"),
         "details": details,
     }
     return report
+
+
+def _ratio(details: list[dict], num: str, den: str) -> float | None:
+    """Sum of ``grounding[num]`` over sum of ``grounding[den]`` (None when nothing was generated)."""
+    d = sum(x["grounding"].get(den, 0) for x in details)
+    return None if d == 0 else sum(x["grounding"].get(num, 0) for x in details) / d
 
 
 def plot_recall(report: dict, out: str | Path) -> None:
@@ -115,4 +128,8 @@ def format_table(report: dict) -> str:
             "cited_gold_precision", "refusal_accuracy"]
     lines = [f"{report['rows']} questions ({report['answerable']} answerable)", "-" * 34]
     lines += [f"{key:<22}{report[key]:>10.3f}" for key in keys]
+    for key in ("citation_precision", "unsupported_sentence_rate"):
+        if report.get(key) is not None:
+            lines.append(f"{key:<26}{report[key]:>6.3f}")
+    lines.insert(0, f"answer mode: {report.get('mode', 'none')}")
     return "\n".join(lines)

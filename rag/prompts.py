@@ -24,3 +24,28 @@ SYSTEM_PROMPT = (
 
 #: User prompt; ``{sources}`` is a block of ``[n] (title) text`` lines.
 QA_PROMPT = "Sources:\n{sources}\n\nQuestion: {question}\n\nAnswer in one to three sentences, citing sources as [n]."
+
+#: Rewrites a follow-up into a standalone question (used when an LLM is configured).
+CONDENSE_PROMPT = (
+    "Rewrite the last question so that it can be understood without the conversation: replace "
+    "pronouns with the names they refer to. Reply with the rewritten question only.\n\n"
+    "Conversation:\n{history}\n\nLast question: {question}\n\nStandalone question:"
+)
+
+#: Shown when the LLM failed and the offline extractive answer is returned instead.
+FALLBACK_NOTICE = "The language model failed ({error}); this is the offline extractive answer."
+
+#: Prefix of the reason when the offline evidence check refuses before any model is called.
+GATE_REASON = "Checked before generation: "
+
+
+def format_sources(passages) -> str:
+    """The numbered source block of :data:`QA_PROMPT`: ``[n] (title, paragraph p) text``."""
+    return "\n\n".join(f"[{i}] ({p.chunk.title}, paragraph {p.chunk.paragraph}) {p.chunk.text}"
+                       for i, p in enumerate(passages, 1))
+
+
+def qa_messages(question: str, passages) -> list[dict]:
+    """Chat messages asking ``question`` over the numbered ``passages``."""
+    return [{"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": QA_PROMPT.format(sources=format_sources(passages), question=question)}]

@@ -88,7 +88,10 @@ class Answer:
     :data:`rag.prompts.CANNOT_ANSWER`, ``citations`` is empty and ``reason`` gives the scores
     that decided it. ``passages`` are all retrieved passages, best first. ``notices`` are
     user-facing remarks (a question cut to the embedder's window, a fallback); for a follow-up,
-    ``standalone_question`` is the rewritten question that was searched.
+    ``standalone_question`` is the rewritten question that was searched. For generated answers,
+    ``sentences`` holds each sentence's citation verdict (:class:`rag.grounding.SentenceVerdict`)
+    and ``grounding`` the counts (sentences, unsupported, citations, verified_citations);
+    ``mode`` is ``extractive``, ``openai`` or ``local``.
     """
 
     question: str
@@ -100,6 +103,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     mode: str = "extractive"
     standalone_question: str | None = None
+    sentences: list = field(default_factory=list)
+    grounding: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +117,8 @@ class Answer:
             "notices": list(self.notices),
             "mode": self.mode,
             "standalone_question": self.standalone_question,
+            "sentences": [s.to_dict() if hasattr(s, "to_dict") else s for s in self.sentences],
+            "grounding": dict(self.grounding),
         }
 
     def to_markdown(self) -> str:

@@ -53,9 +53,15 @@ def sources_html(answer) -> str:
     return "\n".join(parts)
 
 
+MODES = {"Offline (extractive)": "none", "LLM server (OpenAI-compatible)": "openai",
+         "Local model (SmolLM2)": "local"}
+
+
 def chat_text(answer) -> str:
     """The chat bubble's text: the answer (escaped), notices and, for a refusal, its reason."""
     text = html.escape(answer.text, quote=False)
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        text = f"*Searched for: {html.escape(answer.standalone_question, quote=False)}*\n\n" + text
     if answer.refused:
         text += f"\n\n*{html.escape(answer.reason, quote=False)}*"
     for n in answer.notices:
@@ -66,21 +72,39 @@ def chat_text(answer) -> str:
 def build_app(engine: Engine) -> gr.Blocks:
     """The chat UI bound to ``engine``."""
 
-    def respond(message: str, history: list, k: int):
+    def respond(message: str, history: list, k: int, mode_label: str):
         history = list(history or [])
         if not (message or "").strip():
             gr.Warning("Type a question about the articles.")
-            return history, gr.update(), message
+            yield history, gr.update(), message
+            return
         prior = [m for m in history if isinstance(m, dict)]
-        answer = engine.ask(message, k=int(k), history=prior)
         history += [{"role": "user", "content": html.escape(message, quote=False)},
-                    {"role": "assistant", "content": chat_text(answer)}]
-        return history, sources_html(answer), ""
+                     {"role": "assistant", "content": "…"}]
+        yield history, gr.update(), ""
+        partial, answer = "", None
+        try:
+            for item in engine.ask_stream(message, k=int(k), history=prior, mode=MODES.get(mode_label)):
+                if isinstance(item, str):
+                    partial += item
+                    history[-1] = {"role": "assistant", "content": html.escape(partial, quote=False)}
+                    yield history, gr.update(), ""
+                else:
+                    answer = item
+        except ValueError as e:  # a bad question or mode: say so, never a stack trace
+            history[-1] = {"role": "assistant", "content": html.escape(str(e), quote=False)}
+            yield history, gr.update(), ""
+            return
+        history[-1] = {"role": "assistant", "content": chat_text(answer)}
+        yield history, sources_html(answer), ""
 
-    def api_ask(question: str, k: int = 5) -> dict:
+    def api_ask(question: str, k: int = 5, mode: str = "") -> dict:
         """Ask a question; returns the Answer fields (question, text, citations, passages,
-        refused, reason, ...) as JSON."""
-        return engine.ask(question, k=int(k)).to_dict()
+        refused, reason, ...) as JSON. ``mode``: none | openai | local ("" = server default)."""
+        try:
+            return engine.ask(question, k=int(k), mode=mode or None).to_dict()
+        except (ValueError, TypeError) as e:  # bad input: the plain message reaches the client
+            raise gr.Error(str(e)) from None
 
     with gr.Blocks(title="Ask the articles") as demo:
         gr.Markdown("## Ask the articles\nAnswers quote the articles and cite them as [n]; "
@@ -92,14 +116,17 @@ def build_app(engine: Engine) -> gr.Blocks:
                     box = gr.Textbox(placeholder="Ask a question about the articles…", show_label=False,
                                      scale=5, elem_id="question")
                     send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Passages to retrieve (top-k)")
+                with gr.Accordion("Settings", open=False):
+                    k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Passages to retrieve (top-k)")
+                    default_mode = next(lbl for lbl, m in MODES.items() if m == engine.llm_config().mode)
+                    mode = gr.Radio(list(MODES), value=default_mode, label="Answer mode")
                 gr.Examples(EXAMPLES, inputs=box, label="Example questions")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML("<i>Cited passages appear here.</i>", elem_id="sources")
         gr.Markdown(_credit(engine))
-        send.click(respond, [box, chat, k], [chat, sources, box], api_visibility="private")
-        box.submit(respond, [box, chat, k], [chat, sources, box], api_visibility="private")
+        send.click(respond, [box, chat, k, mode], [chat, sources, box], api_visibility="private")
+        box.submit(respond, [box, chat, k, mode], [chat, sources, box], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return demo
 

@@ -1,0 +1,209 @@
+"""Citation checking for generated answers: every ``[n]`` is verified before it is shown.
+
+Steps (:func:`verify`):
+
+1. Split the reply into sentences; markers after the full stop (``"… done. [1]"``) are moved
+   before it so they stay with their sentence. Markers may be ``[n]``, ``[n, m]`` or ``[n][m]``.
+2. Drop numbers that are not among the sources.
+3. Check each cited sentence against each passage it cites: *coverage* (IDF-weighted share of
+   the sentence's content terms found in the passage, title included) and *similarity* (the best
+   cosine between the sentence's embedding and the passage's sentence embeddings); sentences of
+   the passage that read as instructions to a model (:data:`INJECTION`) never count. A citation
+   holds when ``coverage >= MIN_COVERAGE`` and ``similarity >= MIN_SIMILARITY``; a sentence is
+   supported when at least one of its citations holds. Citations that do not hold are removed.
+4. Renumber the remaining citations 1.. in order of first use; repeats of one passage share a
+   number.
+5. ``strict=True`` removes unsupported sentences from the text; otherwise they stay, without
+   markers, flagged ``supported=False`` in ``Answer.sentences``. When no supported sentence
+   remains the answer becomes a refusal with its reason.
+
+Thresholds are calibrated by ``bench/calibrate_citations.py`` (see ``docs/calibration.md``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .prompts import CANNOT_ANSWER
+from .sentences import split_sentences
+from .text import TermStats, terms
+from .types import Answer, Citation, Passage
+
+MIN_COVERAGE = 0.5
+MIN_SIMILARITY = 0.5
+
+#: Sentences of a source that read as instructions to a model (prompt injection). They are data, not
+#: evidence: an answer sentence cannot be supported by them.
+INJECTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|previous)\b"
+    r"|\bsystem prompt\b|\byou are now\b|\b(reply|respond|answer) (only )?with\b",
+    re.IGNORECASE)
+
+_MARKS = r"(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])"
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
+_TRAILING = re.compile(r"([.!?…])(['’”\")]?)\s*((?:" + _MARKS + r"\s*)+)")
+
+
+@dataclass
+class SentenceVerdict:
+    """The check of one answer sentence: its text (markers removed), the final citation numbers
+    that hold, whether it is supported, and the best coverage and similarity found."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    supported: bool = False
+    coverage: float = 0.0
+    similarity: float = 0.0
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["coverage"], d["similarity"] = round(self.coverage, 3), round(self.similarity, 3)
+        return d
+
+
+def parse(reply: str) -> list[tuple[str, list[int]]]:
+    """Split ``reply`` into ``(sentence without markers, cited numbers in order)`` pairs."""
+    text = _TRAILING.sub(lambda m: f" {m.group(3).strip()}{m.group(1)}{m.group(2)} ", reply)
+    out = []
+    for s, e in split_sentences(text):
+        sent = text[s:e]
+        nums = [int(n) for m in _MARKER.finditer(sent) for n in re.split(r"\s*[,;]\s*", m.group(1))]
+        clean = " ".join(_MARKER.sub(" ", sent).split())
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+        if clean:
+            out.append((clean, list(dict.fromkeys(nums))))
+    return out
+
+
+def is_refusal(reply: str) -> bool:
+    """True when the model answered with the shared "cannot answer" sentence (or its opening)."""
+    norm = " ".join(reply.lower().split())
+    return CANNOT_ANSWER.lower()[:24] in norm or norm.startswith("i cannot answer")
+
+
+class CitationChecker:
+    """Verifies a generated reply against the numbered passages it was given.
+
+    Example::
+
+        checker = CitationChecker(stats, embedder, sent_index)
+        answer = checker.verify(question, reply, passages, strict=True)
+    """
+
+    def __init__(self, stats: TermStats, embedder, stored, *, min_coverage: float = MIN_COVERAGE,
+                 min_similarity: float = MIN_SIMILARITY):
+        self.stats = stats
+        self.embedder = embedder
+        self.stored = stored
+        self.min_coverage = min_coverage
+        self.min_similarity = min_similarity
+        self.row_of = {c.id: i for i, c in enumerate(stored.chunks)}
+        rows = stored.sentences[:, 0] if len(stored.sentences) else np.zeros(0, dtype=np.int32)
+        self._first = np.searchsorted(rows, np.arange(len(stored.chunks) + 1))
+
+    def support(self, sentence: str, svec: np.ndarray, passage: Passage) -> tuple[float, float]:
+        """``(coverage, similarity)`` of ``sentence`` (embedding ``svec``) against ``passage``."""
+        text = passage.chunk.text
+        row = self.row_of.get(passage.chunk.id)
+        if row is None:
+            spans = [(None, s, e) for s, e in split_sentences(text)]
+        else:
+            lo, hi = int(self._first[row]), int(self._first[row + 1])
+            spans = [(j, int(s), int(e)) for j, (_, s, e) in zip(range(lo, hi), self.stored.sentences[lo:hi])]
+        spans = [sp for sp in spans if not INJECTION.search(text[sp[1]:sp[2]])]
+        if not spans:
+            return 0.0, 0.0
+        s_terms = terms(sentence)
+        p_terms = set(terms(passage.chunk.title + "\n" + " ".join(text[s:e] for _, s, e in spans)))
+        cov = self.stats.coverage(s_terms, p_terms) if s_terms else 0.0
+        if row is None:
+            sims = self.embedder.encode([text[s:e] for _, s, e in spans]) @ svec
+        else:
+            sims = self.stored.sent_vectors[[j for j, _, _ in spans]] @ svec
+        return cov, float(sims.max())
+
+    def verify(self, question: str, reply: str, passages: list[Passage], *, strict: bool = True) -> Answer:
+        """Check every citation of ``reply`` against ``passages`` (source ``[n]`` is
+        ``passages[n-1]``) and return the verified :class:`Answer` (or a refusal)."""
+        parsed = parse(reply)
+        if is_refusal(reply) or not parsed:
+            why = "The model found no answer in the sources." if parsed else "The model returned no text."
+            return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
+        vecs = self.embedder.encode([s for s, _ in parsed])
+        numbers: dict[str, int] = {}
+        spans: dict[str, tuple[Passage, list[str]]] = {}
+        verdicts: list[SentenceVerdict] = []
+        raw_cites = held = 0
+        for (sent, nums), svec in zip(parsed, vecs):
+            v = SentenceVerdict(text=sent)
+            bad = [n for n in nums if not 1 <= n <= len(passages)]
+            raw_cites += len(nums)
+            for n in nums:
+                if n in bad:
+                    continue
+                p = passages[n - 1]
+                cov, sim = self.support(sent, svec, p)
+                v.coverage, v.similarity = max(v.coverage, cov), max(v.similarity, sim)
+                if cov >= self.min_coverage and sim >= self.min_similarity:
+                    held += 1
+                    num = numbers.setdefault(p.chunk.id, len(numbers) + 1)
+                    if num not in v.citations:
+                        v.citations.append(num)
+                    spans.setdefault(p.chunk.id, (p, []))[1].append(sent)
+            v.supported = bool(v.citations)
+            if bad:
+                v.note = f"dropped citation(s) {bad}: no such source"
+            if not nums:
+                v.note = "no citation"
+            elif not v.supported:
+                v.note = (v.note + "; " if v.note else "") + (
+                    f"not supported by its source(s): coverage {v.coverage:.2f}, similarity {v.similarity:.2f}")
+            verdicts.append(v)
+        kept = [v for v in verdicts if v.supported or not strict]
+        if not any(v.supported for v in verdicts):
+            answer = Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True,
+                            reason="No sentence of the generated answer is supported by the passage it cites "
+                                   f"({len(verdicts)} sentence(s), {raw_cites} citation(s) checked).")
+            answer.sentences = verdicts
+            answer.grounding = {"sentences": len(verdicts), "unsupported": len(verdicts),
+                                "citations": raw_cites, "verified_citations": 0}
+            return answer
+        parts = []
+        for v in kept:
+            marks = "".join(f"[{n}]" for n in v.citations)
+            body = v.text
+            if marks:
+                m = re.match(r"^(.*?)([.!?…]['’”\")]?)?$", body, re.S)
+                body = f"{m.group(1)} {marks}{m.group(2) or ''}"
+            parts.append(body)
+        citations = []
+        for cid, n in numbers.items():
+            p, sents = spans[cid]
+            citations.append(Citation(number=n, chunk_id=cid, title=p.chunk.title, url=p.chunk.url,
+                                      paragraph=p.chunk.paragraph, quote=self._quote(p, sents),
+                                      score=p.score, page=p.chunk.page))
+        unsupported = sum(not v.supported for v in verdicts)
+        answer = Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
+                        refused=False,
+                        reason=f"{len(verdicts) - unsupported} of {len(verdicts)} sentence(s) verified against "
+                               f"their sources; {held} of {raw_cites} citation(s) held.")
+        answer.sentences = verdicts
+        answer.grounding = {"sentences": len(verdicts), "unsupported": unsupported,
+                            "citations": raw_cites, "verified_citations": held}
+        return answer
+
+    def _quote(self, passage: Passage, sentences: list[str]) -> str:
+        """The passage sentence most similar to the answer sentences citing it (exact text)."""
+        row = self.row_of.get(passage.chunk.id)
+        if row is None:
+            return passage.chunk.text
+        lo, hi = int(self._first[row]), int(self._first[row + 1])
+        if hi <= lo:
+            return passage.chunk.text
+        q = self.embedder.encode([" ".join(sentences)])[0]
+        j = lo + int(np.argmax(self.stored.sent_vectors[lo:hi] @ q))
+        _, s, e = (int(x) for x in self.stored.sentences[j])
+        return passage.chunk.text[s:e]

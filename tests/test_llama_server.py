@@ -1,0 +1,82 @@
+"""The real protocol: llama-cpp-python's OpenAI-compatible server running SmolLM2-135M-Instruct on
+loopback, asked through the openai client, streaming and not. Whatever the small model writes,
+every citation that reaches the user must verify, or the answer must be a refusal."""
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from conftest import free_port
+from rag.grounding import MIN_COVERAGE, MIN_SIMILARITY
+from rag.llm import local_model_path
+
+pytest.importorskip("llama_cpp", reason="llama-cpp-python is built by setup.sh --test (the 'local' extra)")
+
+
+@pytest.fixture(scope="module")
+def llama_server():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path()),
+                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url + "/models", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read().decode()[-2000:])
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("llama_cpp.server did not start in 180 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _check(engine, a):
+    if a.refused:
+        assert a.citations == [] and a.reason
+        return
+    by_number = {c.number: c for c in a.citations}
+    passages = {p.chunk.id: p for p in a.passages}
+    assert sorted(by_number) == list(range(1, len(by_number) + 1))
+    for v in a.sentences:
+        assert v.supported, v  # strict mode: only supported sentences remain
+        for n in v.citations:
+            c = by_number[n]
+            cov, sim = engine.checker.support(v.text, engine.embedder.encode([v.text])[0], passages[c.chunk_id])
+            assert cov >= MIN_COVERAGE and sim >= MIN_SIMILARITY, (v.text, c.chunk_id, cov, sim)
+            assert c.quote in passages[c.chunk_id].chunk.text
+
+
+def test_dev_questions_through_real_server(engine, dev_rows, llama_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", llama_server)
+    monkeypatch.setenv("RAG_LLM", "openai")
+    monkeypatch.setenv("RAG_LLM_MODEL", "smollm2")
+    monkeypatch.setenv("RAG_LLM_TIMEOUT", "120")
+    generated = 0
+    for i, row in enumerate(dev_rows):
+        if i % 2:
+            *deltas, a = engine.ask_stream(row["question"], k=3)
+            assert all(isinstance(d, str) for d in deltas)
+        else:
+            a = engine.ask(row["question"], k=3)
+        assert a.notices == [], a.notices  # the server worked: no fallback
+        if not row["answerable"]:
+            assert a.refused, a.text
+        generated += a.mode == "openai" and not a.reason.startswith("Checked before generation")
+        _check(engine, a)
+    assert generated >= 6  # every answerable row went to the model
+
+
+def test_local_mode_in_process(engine):
+    a = engine.ask("How many active Chinese investigations were running through Interpol by September 2017?",
+                   k=3, mode="local")
+    assert a.mode == "local" and a.notices == []
+    _check(engine, a)
