@@ -32,7 +32,7 @@ from .text import TermStats, terms
 from .types import Answer, Citation, Passage
 
 MIN_COVERAGE = 0.5
-MIN_SIMILARITY = 0.5
+MIN_SIMILARITY = 0.4
 
 #: Sentences of a source that read as instructions to a model (prompt injection). They are data, not
 #: evidence: an answer sentence cannot be supported by them.
