@@ -85,6 +85,11 @@ class Embedder:
         """Number of WordPiece tokens in ``text``, without the [CLS]/[SEP] markers."""
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def token_ends(self, text: str) -> list[int]:
+        """End offsets (characters into ``text``, ascending) of its WordPiece tokens, without the
+        [CLS]/[SEP] markers; ``len(token_ends(t)) == count_tokens(t)``."""
+        return [e for _, e in self.tokenizer.encode(text, add_special_tokens=False).offsets]
+
     def truncate(self, text: str, max_tokens: int | None = None) -> str:
         """The longest prefix of ``text`` that fits in ``max_tokens`` tokens (default: the model's
         window less the two special tokens), cut at a token boundary."""
