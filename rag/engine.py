@@ -21,7 +21,9 @@ from .settings import MAX_QUESTION_CHARS, Settings
 from .store import FORMAT_VERSION, load_index, read_manifest, write_lock
 from .types import Answer, Passage
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Control characters (C0, DEL, C1), zero-width and bidirectional-override characters: removed
+#: from questions (they carry no meaning for retrieval and can hide text from a reader).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _PRONOUN = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|this|that|these|those)\b", re.I)
 
 
@@ -59,9 +61,11 @@ def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestRep
 def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     """Validate and normalise a question: returns ``(question, notices)``.
 
-    Control characters become spaces; a question over the embedder's window is cut to it, with a
-    notice. Raises ``ValueError`` (plain message) when it is empty or only whitespace, and
-    ``TypeError`` when it is not a string.
+    Control, zero-width and bidi-override characters become spaces and runs of whitespace one
+    space; a question over the embedder's window (256 tokens; first cut to
+    ``MAX_QUESTION_CHARS`` characters) is cut to it, with a notice in ``notices``. Raises
+    ``ValueError`` (plain message) when it is empty or only whitespace, and ``TypeError`` when it
+    is not a string.
     """
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__}")
@@ -196,10 +200,12 @@ def ask(question: str, *, k: int = 5, history: list | None = None) -> Answer:
 
 
 def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: bool = False,
-           show_progress: bool = False) -> IngestReport:
-    """Index the text files under ``paths`` (files or folders) at ``index_dir``, replacing what
-    was there. Unreadable files are skipped with a one-line reason in the report; raises
-    ``ValueError`` when no file could be read."""
+           show_progress: bool = False, embedder: Embedder | None = None) -> IngestReport:
+    """Index the text, Markdown, HTML and PDF files under ``paths`` (files or folders) at
+    ``index_dir``, replacing what was there. Files that cannot be used (binary, empty, no text
+    layer, over the size limit, unreadable) are skipped with a one-line reason each in
+    ``report.skipped``; the rest are indexed. Raises ``ValueError`` when no file could be read
+    and ``FileNotFoundError`` for a path that does not exist."""
     from .documents import iter_paths
 
     docs = default_sources() if include_default else []
@@ -207,8 +213,10 @@ def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: b
     for path in iter_paths(paths):
         try:
             docs.append(read_file(path))
-        except (DocumentError, OSError) as e:
-            skipped.append(str(e))
+        except DocumentError as e:
+            skipped.append(" ".join(str(e).split()))
+        except OSError as e:
+            skipped.append(f"{path.name}: cannot be read ({e.strerror or e})")
     if not docs:
         raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
-    return build_index(docs, index_dir, skipped=skipped, show_progress=show_progress)
+    return build_index(docs, index_dir, embedder=embedder, skipped=skipped, show_progress=show_progress)
