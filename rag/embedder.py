@@ -99,6 +99,13 @@ class Embedder:
             return text
         return text[: enc.offsets[limit - 1][1]]
 
+    def set_threads(self, n: int) -> None:
+        """Use ``n`` torch intra-op threads from now on (``torch.set_num_threads``: this affects
+        the whole process, and threads started later)."""
+        import torch
+
+        torch.set_num_threads(max(1, int(n)))
+
     def encode(self, texts: list[str], *, batch_size: int | None = None,
                show_progress: bool = False) -> np.ndarray:
         """Embed ``texts``. Returns an ``(n, 384)`` float32 array, rows L2-normalised.

@@ -142,6 +142,7 @@ class Engine:
         self.stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
         self.retriever = HybridRetriever(self.stored, self.stored.bm25, alpha=self.settings.alpha)
         self.answerer = ExtractiveAnswerer(self.stored, refuse_below=self.settings.refuse_below)
+        self.embedder.set_threads(self.settings.torch_threads)  # after any build of the default index
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
 
     @property

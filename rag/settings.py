@@ -6,6 +6,7 @@
 | ``RAG_TOP_K`` | passages retrieved per question | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
+| ``RAG_TORCH_THREADS`` | torch intra-op threads an engine uses to embed questions | 1 |
 """
 from __future__ import annotations
 
@@ -50,12 +51,17 @@ class Settings:
     k: int = 5
     alpha: float = 0.8
     refuse_below: float = REFUSE_BELOW
+    #: A question is a few dozen tokens: splitting its matrix products across threads costs more
+    #: than it saves (on 2 busy cores, 2 threads made ask() ~10x slower than 1), and concurrent
+    #: users already keep the cores busy. Ingest is not affected unless an Engine is open.
+    torch_threads: int = 1
 
     @classmethod
     def from_env(cls) -> "Settings":
         """Settings from the environment. Raises ``ValueError`` for a malformed number."""
         return cls(k=int(_env_float("RAG_TOP_K", 5)), alpha=_env_float("RAG_HYBRID_ALPHA", 0.8),
-                   refuse_below=_env_float("RAG_REFUSE_BELOW", REFUSE_BELOW))
+                   refuse_below=_env_float("RAG_REFUSE_BELOW", REFUSE_BELOW),
+                   torch_threads=max(1, int(_env_float("RAG_TORCH_THREADS", 1))))
 
     @property
     def default_index_dir(self) -> Path:
