@@ -20,6 +20,7 @@ from .retriever import HybridRetriever
 from .settings import MAX_QUESTION_CHARS, Settings
 from .store import FORMAT_VERSION, load_index, read_manifest, write_lock
 from .types import Answer, Passage
+from .vectors import set_search_threads
 
 #: Control characters (C0, DEL, C1), zero-width and bidirectional-override characters: removed
 #: from questions (they carry no meaning for retrieval and can hide text from a reader).
@@ -142,7 +143,9 @@ class Engine:
         self.stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
         self.retriever = HybridRetriever(self.stored, self.stored.bm25, alpha=self.settings.alpha)
         self.answerer = ExtractiveAnswerer(self.stored, refuse_below=self.settings.refuse_below)
-        self.embedder.set_threads(self.settings.torch_threads)  # after any build of the default index
+        # after any build of the default index: one thread per question for torch and FAISS
+        self.embedder.set_threads(self.settings.torch_threads)
+        set_search_threads(self.settings.torch_threads)
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
 
     @property

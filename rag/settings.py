@@ -6,7 +6,7 @@
 | ``RAG_TOP_K`` | passages retrieved per question | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
-| ``RAG_TORCH_THREADS`` | torch intra-op threads an engine uses to embed questions | 1 |
+| ``RAG_TORCH_THREADS`` | torch and FAISS threads an engine uses per question | 1 |
 """
 from __future__ import annotations
 
