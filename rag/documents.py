@@ -33,6 +33,7 @@ BLOCK_BYTES = 1 << 20
 #: Share of control characters (other than tab, newline, form feed) above which text is binary.
 MAX_CONTROL_SHARE = 0.01
 
+_WINDOWS_CODEPAGES = [f"cp{n}" for n in range(1250, 1259)]
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
@@ -83,18 +84,23 @@ def detect_encoding(sample: bytes, name: str = "file") -> str:
 
     Western text is the common case, so Windows-1252 is taken whenever it decodes ``sample``
     as plausibly as the detector's best guess (on short samples the detector often cannot tell
-    Windows-1252 from its Central European or Mac cousins). Raises :class:`DocumentError` when
+    Windows-1252 from its Central European or Mac cousins); among other near-ties a Windows code
+    page wins. Short samples in rarer 8-bit encodings (KOI8-R, DOS) may still be misread. Raises :class:`DocumentError` when
     no encoding gives plausible text (binary data).
     """
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
+    results = from_bytes(sample)
+    best = results.best()
     if best is None:
         raise DocumentError(f"{name}: binary data or text in an unknown encoding, not text")
     western = from_bytes(sample, cp_isolation=["cp1252"]).best()
     if western is not None and western.chaos <= best.chaos + 0.01:
         return "cp1252"
-    return best.encoding
+    # among near-ties, a Windows code page is far likelier than a Mac or DOS one
+    close = {m.encoding for m in results
+             if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05}
+    return next((enc for enc in _WINDOWS_CODEPAGES if enc in close), best.encoding)
 
 
 def _check_text(text: str, name: str) -> None:
