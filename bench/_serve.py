@@ -134,6 +134,15 @@ def vm_hwm_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (default: this one, all threads)."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_measured(cmd: list[str], timeout: float = 300.0) -> tuple[int, str, float, float]:
     """Run ``cmd`` in the checkout: ``(exit code, output, wall seconds, peak RSS MiB)``; killed
     after ``timeout`` seconds. The peak comes from ``wait4``, and Linux counts in it the memory

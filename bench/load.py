@@ -5,7 +5,8 @@ waits for its first answer, then runs ``--users`` threads, each with its own ``g
 ``Client``, asking the questions of ``_serve.QUESTIONS`` in turn against ``/ask`` until
 ``--seconds`` have passed (each user stops after ``--max-requests`` too). An exception or a wrong
 answer counts as an error. Prints a summary, then, as its last line, one JSON object:
-users, seconds, requests, errors, wrong, rps, p50_ms, p95_ms, max_ms, cold_start_s, server_peak_rss_mb.
+users, seconds, requests, errors, wrong, rps, p50_ms, p95_ms, max_ms, CPU ms per answer of the
+client process (all users) and of the server, cold_start_s, server_peak_rss_mb.
 
     python bench/load.py                        # 20 users, 60 s, over the default index
     python bench/load.py --users 4 --seconds 5  # the short version the tests run
@@ -22,7 +23,7 @@ import threading
 import time
 from collections import Counter
 
-from _serve import QUESTIONS, Server, client, percentile
+from _serve import QUESTIONS, Server, client, cpu_seconds, percentile
 
 
 def user(url: str, deadline: float, max_requests: int, offset: int, out: list, errors: Counter) -> None:
@@ -54,18 +55,19 @@ def run(url: str, users: int, seconds: float, max_requests: int) -> dict:
     deadline = time.perf_counter() + seconds
     threads = [threading.Thread(target=user, args=(url, deadline, max_requests, i, latencies, errors))
                for i in range(users)]
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=seconds + 300)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
     wrong = sum(n for k, n in errors.items() if k.startswith("wrong answer"))
     return {
         "users": users, "seconds": round(wall, 1), "requests": len(latencies) + sum(errors.values()) - wrong,
         "errors": sum(errors.values()), "wrong": wrong, "rps": round(len(latencies) / wall, 2),
         "p50_ms": round(percentile(latencies, 50) * 1000, 1), "p95_ms": round(percentile(latencies, 95) * 1000, 1),
         "max_ms": round(max(latencies, default=float("nan")) * 1000, 1),
+        "client_cpu_ms_per_answer": round(cpu / max(1, len(latencies)) * 1000, 1),
         "error_kinds": dict(errors.most_common(5)),
     }
 
@@ -87,7 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         with Server(args.index, args.log) as server:
             cold = server.start()
             print(f"rag serve answered {cold:.1f} s after launch at {server.url}", file=sys.stderr)
+            cpu0 = cpu_seconds(server.proc.pid)
             result = run(server.url, args.users, args.seconds, args.max_requests)
+            result["server_cpu_ms_per_answer"] = round(
+                (cpu_seconds(server.proc.pid) - cpu0) / max(1, result["requests"]) * 1000, 1)
             result["cold_start_s"] = round(cold, 2)
         result["server_peak_rss_mb"] = round(server.peak_rss_mb, 1)
     print(f"{result['users']} users, {result['seconds']} s: {result['requests']} requests, "
