@@ -19,15 +19,16 @@ heading, not an article.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 from .sentences import split_sentences
 from .types import Chunk
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"
 
 _ARCHIVE_HEADING = re.compile(
     r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\b"
@@ -139,34 +140,95 @@ def approx_tokens(text: str) -> int:
     return int(len(re.findall(r"\w+", text)) * 1.3) + len(re.findall(r"[^\w\s]", text))
 
 
+#: A run of non-space characters longer than this is cut into pieces of this length before
+#: windowing (WordPiece reads a word over 100 characters as one [UNK] token, so a 2 MB line with
+#: no spaces would otherwise count as one token).
+MAX_WORD_CHARS = 100
+#: A chunk is at most this many characters per token of its budget, whatever its token count.
+MAX_CHARS_PER_TOKEN = 12
+
+
+def _word_spans(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """Spans of the non-space runs of ``text[s:e]``, runs over :data:`MAX_WORD_CHARS` cut up."""
+    out = []
+    for m in re.finditer(r"\S+", text[s:e]):
+        a, b = m.start() + s, m.end() + s
+        out += [(i, min(i + MAX_WORD_CHARS, b)) for i in range(a, b, MAX_WORD_CHARS)]
+    return out
+
+
+def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
+             count_tokens: Callable[[str], int],
+             token_ends: Callable[[str], Sequence[int]] | None = None,
+             ) -> list[tuple[tuple[int, int], int]]:
+    """Cut ``[s, e)`` at word boundaries into consecutive windows of at most ``max_tokens``
+    tokens and ``max_chars`` characters; returns ``((start, end), tokens)`` pairs.
+
+    With ``token_ends`` (end offsets of the tokens of a text) the span is tokenised once and the
+    windows are read off the offsets. Without it each window is found by binary search over its
+    end word (a word is at least one token, so a window holds at most ``max_tokens`` words):
+    ``O(log max_tokens)`` calls of ``count_tokens`` per window, each on at most one window of
+    text. Either way the cost is linear in ``e - s``.
+    """
+    words = _word_spans(text, s, e)
+    out: list[tuple[tuple[int, int], int]] = []
+    if token_ends is not None:
+        ends = token_ends(text[s:e])
+        before = [bisect.bisect_right(ends, a - s) for a, _ in words]  # tokens ending before word
+        upto = [bisect.bisect_right(ends, b - s) for _, b in words]  # tokens ending by its end
+        i = 0
+        while i < len(words):
+            j = i + 1
+            while (j < len(words) and upto[j] - before[i] <= max_tokens
+                   and words[j][1] - words[i][0] <= max_chars):
+                j += 1
+            out.append(((words[i][0], words[j - 1][1]), upto[j - 1] - before[i]))
+            i = j
+        return out
+    i = 0
+    while i < len(words):
+        lo, hi = i + 1, min(len(words), i + max(1, max_tokens))
+        lo_count = count_tokens(text[words[i][0]:words[i][1]])
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            n = count_tokens(text[words[i][0]:words[mid - 1][1]])
+            if n <= max_tokens and words[mid - 1][1] - words[i][0] <= max_chars:
+                lo, lo_count = mid, n
+            else:
+                hi = mid - 1
+        out.append(((words[i][0], words[lo - 1][1]), lo_count))
+        i = lo
+    return out
+
+
 def _split_long(text: str, start: int, end: int, max_tokens: int,
-                count_tokens: Callable[[str], int]) -> list[tuple[int, int]]:
-    """Split span ``[start, end)`` at sentence boundaries into parts of at most ``max_tokens``."""
-    if count_tokens(text[start:end]) <= max_tokens:
+                count_tokens: Callable[[str], int],
+                token_ends: Callable[[str], Sequence[int]] | None = None) -> list[tuple[int, int]]:
+    """Split span ``[start, end)`` at sentence boundaries into parts of at most ``max_tokens``
+    tokens (and ``MAX_CHARS_PER_TOKEN * max_tokens`` characters); a sentence longer than that
+    is cut at word boundaries.
+
+    Linear in the span's length: each sentence is tokenised once and adjacent sentences are
+    merged by adding their counts (exact for WordPiece, which splits at whitespace first).
+    """
+    max_chars = MAX_CHARS_PER_TOKEN * max_tokens
+    if end - start <= max_chars and count_tokens(text[start:end]) <= max_tokens:
         return [(start, end)]
-    pieces: list[tuple[int, int]] = []
+    pieces: list[tuple[tuple[int, int], int]] = []
     for s, e in split_sentences(text[start:end], offset=start):
-        if count_tokens(text[s:e]) <= max_tokens:
-            pieces.append((s, e))
-            continue
-        # one sentence longer than the window: cut it at word boundaries
-        words = [(m.start() + s, m.end() + s) for m in re.finditer(r"\S+", text[s:e])]
-        ws = words[0][0]
-        last = ws
-        for w0, w1 in words:
-            if count_tokens(text[ws:w1]) > max_tokens and last > ws:
-                pieces.append((ws, last))
-                ws = w0
-            last = w1
-        pieces.append((ws, last))
+        n = count_tokens(text[s:e]) if e - s <= max_chars else max_tokens + 1
+        if n <= max_tokens:
+            pieces.append(((s, e), n))
+        else:  # one sentence longer than the window: cut it at word boundaries
+            pieces += _windows(text, s, e, max_tokens, max_chars, count_tokens, token_ends)
     parts: list[tuple[int, int]] = []
-    cs, ce = pieces[0]
-    for s, e in pieces[1:]:
-        if count_tokens(text[cs:e]) <= max_tokens:
-            ce = e
+    (cs, ce), cn = pieces[0]
+    for (s, e), n in pieces[1:]:
+        if cn + n <= max_tokens and e - cs <= max_chars:
+            ce, cn = e, cn + n
         else:
             parts.append((cs, ce))
-            cs, ce = s, e
+            (cs, ce), cn = (s, e), n
     parts.append((cs, ce))
     return parts
 
@@ -181,6 +243,7 @@ def chunk_document(
     min_words: int = 10,
     max_tokens: int = 200,
     count_tokens: Callable[[str], int] | None = None,
+    token_ends: Callable[[str], Sequence[int]] | None = None,
     taken_slugs: set[str] | None = None,
 ) -> list[Chunk]:
     """Chunk one document (already decoded to ``str``) into paragraph chunks.
@@ -188,7 +251,9 @@ def chunk_document(
     ``title`` names text that precedes any title line; ``url`` is the page URL, used for articles
     whose own URL is not in ``article_urls`` (title -> URL). ``max_tokens`` bounds a chunk's
     length in embedder tokens (all-MiniLM-L6-v2 reads 256; the default leaves room for the title
-    that is embedded with the chunk). ``taken_slugs`` (updated in place) keeps ids unique across
+    that is embedded with the chunk); ``count_tokens`` counts them (default :func:`approx_tokens`)
+    and ``token_ends``, when given, returns the end offsets of a text's tokens, so a very long
+    sentence is cut after one tokenizer call. ``taken_slugs`` (updated in place) keeps ids unique across
     documents. Returns chunks in reading order; ``text[c.start:c.end] == c.text`` for each.
     """
     count = count_tokens or approx_tokens
@@ -224,7 +289,7 @@ def chunk_document(
             if g_idx == 0 and art.captions:
                 start = art.captions[0][0]
             numbers = [q + 1 for q in group]
-            for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count)):
+            for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count, token_ends)):
                 cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
                 chunks.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
                                     paragraphs=numbers, start=s, end=e, source=source,

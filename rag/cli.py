@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="index folder (default: the bundled corpus's index under index/)")
         return sp
 
-    sp = with_index(sub.add_parser("ingest", help="index text/Markdown files or folders"))
+    sp = with_index(sub.add_parser("ingest", help="index text, Markdown, HTML or PDF files, or folders of them"))
     sp.add_argument("paths", nargs="+", metavar="PATH")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--rebuild", action="store_true",

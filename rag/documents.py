@@ -1,21 +1,42 @@
-"""Reading documents: the bundled default corpus and plain-text files from disk.
+"""Reading documents: the bundled default corpus and files from disk (text, Markdown, HTML, PDF).
 
-A :class:`Document` is decoded text plus what is known of its origin. Files are read as bytes
-and decoded strictly (UTF-8, with or without BOM, or UTF-16 with a BOM); a file that is binary or
-not valid text raises :class:`DocumentError` with a one-line reason, and the caller skips it.
+A :class:`Document` is decoded text plus what is known of its origin. Text files are streamed
+and decoded strictly: UTF-8 (with or without BOM), UTF-16/32 with a BOM; text in another encoding
+(Latin-1, Windows-1252, ...) is recognised by ``charset-normalizer``. HTML is reduced to its
+text by Beautiful Soup (scripts, styles and page furniture dropped); PDF text is read by
+``pypdf``, page by page. A file that is binary, empty, too large or has no text raises
+:class:`DocumentError` with a one-line reason, and the caller skips it.
 """
 from __future__ import annotations
 
+import bisect
+import codecs
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-#: File types :func:`read_file` accepts.
+#: Plain-text file types :func:`read_file` accepts.
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
-#: Largest file read, in bytes.
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+PDF_SUFFIXES = {".pdf"}
+#: Every file type :func:`read_file` accepts.
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+#: Largest text or PDF file read, in bytes.
 MAX_FILE_BYTES = 64 * 1024 * 1024
+#: Largest HTML file read, in bytes (an HTML file is parsed into a tree, several times its size).
+MAX_HTML_BYTES = 16 * 1024 * 1024
+#: Text files are read and decoded in blocks of this many bytes.
+BLOCK_BYTES = 1 << 20
+#: Share of control characters (other than tab, newline, form feed) above which text is binary.
+MAX_CONTROL_SHARE = 0.01
+
+_WINDOWS_CODEPAGES = [f"cp{n}" for n in range(1250, 1259)]
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 
 
 class DocumentError(ValueError):
@@ -27,7 +48,9 @@ class Document:
     """Decoded text of one source file with its provenance.
 
     ``source`` identifies the file (a path, or ``bundled:<name>``); ``sha256`` is the hash of the
-    decoded text; ``article_urls`` maps article titles to their own URLs where known.
+    decoded text; ``article_urls`` maps article titles to their own URLs where known;
+    ``page_starts`` (PDF only) holds the offset in ``text`` where each page begins, so
+    ``bisect_right(page_starts, offset)`` is the 1-based page of a character.
     """
 
     text: str
@@ -36,32 +59,147 @@ class Document:
     url: str | None = None
     article_urls: dict[str, str] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
+    page_starts: list[int] | None = None
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page holding character ``offset`` of ``text``, or ``None`` when not paged."""
+        return bisect.bisect_right(self.page_starts, offset) if self.page_starts else None
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-def decode_bytes(data: bytes, name: str = "file") -> str:
-    """Decode file bytes to text: UTF-8 (BOM allowed) or BOM-marked UTF-16.
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
-    Raises :class:`DocumentError` for binary data (NUL bytes without a UTF-16 BOM) and for bytes
-    that are not valid UTF-8. Line endings are normalised to ``\\n``.
+
+def _bom_encoding(head: bytes) -> str | None:
+    return next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+
+
+def detect_encoding(sample: bytes, name: str = "file") -> str:
+    """The encoding of non-UTF-8 text, by ``charset-normalizer``.
+
+    Western text is the common case, so Windows-1252 is taken whenever it decodes ``sample``
+    as plausibly as the detector's best guess (on short samples the detector often cannot tell
+    Windows-1252 from its Central European or Mac cousins); among other near-ties a Windows code
+    page wins. Short samples in rarer 8-bit encodings (KOI8-R, DOS) may still be misread. Raises :class:`DocumentError` when
+    no encoding gives plausible text (binary data).
     """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise DocumentError(f"{name}: invalid UTF-16 text ({e.reason})") from e
-    elif b"\x00" in data[:8192]:
+    from charset_normalizer import from_bytes
+
+    results = from_bytes(sample)
+    best = results.best()
+    if best is None:
+        raise DocumentError(f"{name}: binary data or text in an unknown encoding, not text")
+    western = from_bytes(sample, cp_isolation=["cp1252"]).best()
+    if western is not None and western.chaos <= best.chaos + 0.01:
+        return "cp1252"
+    # among near-ties, a Windows code page is far likelier than a Mac or DOS one
+    close = {m.encoding for m in results
+             if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05}
+    return next((enc for enc in _WINDOWS_CODEPAGES if enc in close), best.encoding)
+
+
+def _check_text(text: str, name: str) -> None:
+    if len(_CONTROL.findall(text[:65536])) > MAX_CONTROL_SHARE * min(len(text), 65536):
         raise DocumentError(f"{name}: binary data, not text")
-    else:
+
+
+def _sniff(head: bytes, name: str) -> str:
+    """The encoding to try first, from the first block of a file: a BOM's, else UTF-8. NUL bytes
+    without a BOM mean binary data, unless the detector finds BOM-less UTF-16/32 text."""
+    enc = _bom_encoding(head)
+    if enc:
+        return enc
+    if b"\x00" in head[:8192]:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(head[:65536]).best()
+        if best is not None and best.encoding.startswith(("utf_16", "utf_32")):
+            return best.encoding
+        raise DocumentError(f"{name}: binary data, not text")
+    return "utf-8"
+
+
+def decode_bytes(data: bytes, name: str = "file") -> str:
+    """Decode file bytes to text: by BOM (UTF-8/16/32), else UTF-8, else the encoding that
+    :func:`detect_encoding` finds (Latin-1, Windows-1252, ...).
+
+    Raises :class:`DocumentError` for binary data (NUL bytes without a BOM, control characters,
+    or no plausible encoding) and for bytes invalid in their BOM's encoding. Line endings are
+    normalised to ``\\n``.
+    """
+    enc = _sniff(data, name)
+    try:
+        text = data.decode(enc)
+    except UnicodeDecodeError as e:
+        if enc != "utf-8":
+            raise DocumentError(f"{name}: invalid {enc} text ({e.reason} at byte {e.start})") from e
+        enc = detect_encoding(data[:BLOCK_BYTES] + data[max(0, e.start - 32768):e.start + 32768], name)
         try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as e:
-            raise DocumentError(
-                f"{name}: not UTF-8 text (invalid byte at position {e.start}); save it as UTF-8") from e
+            text = data.decode(enc)
+        except UnicodeDecodeError as e2:
+            raise DocumentError(f"{name}: not valid text in {enc} or UTF-8 (byte {e2.start})") from e2
+    _check_text(text, name)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_stream(f, enc: str, name: str, limit: int) -> str:
+    """Read the rest of binary file ``f`` in blocks, decoding strictly with ``enc`` and
+    normalising line endings block by block. Peak memory: the text twice (its parts and the
+    joined result) plus one block."""
+    decoder = codecs.getincrementaldecoder(enc)("strict")
+    parts: list[str] = []
+    carry, total = "", 0
+    while True:
+        block = f.read(BLOCK_BYTES)
+        total += len(block)
+        if total > limit:
+            raise DocumentError(f"{name}: over the {limit:,}-byte limit")
+        try:
+            part = carry + decoder.decode(block, final=not block)
+        except UnicodeDecodeError as e:
+            e.file_offset = max(0, total - len(block) + e.start)  # about where (± a few bytes)
+            raise
+        carry = "\r" if part.endswith("\r") and block else ""
+        if carry:
+            part = part[:-1]
+        if not parts:
+            _check_text(part, name)
+        parts.append(part.replace("\r\n", "\n").replace("\r", "\n"))
+        if not block:
+            break
+    return "".join(parts)
+
+
+def read_text_file(path: str | Path, *, limit: int = MAX_FILE_BYTES) -> str:
+    """Stream a text file of at most ``limit`` bytes into a ``str`` (see :func:`decode_bytes`
+    for the encodings understood). A file that is not UTF-8 after all is read a second time
+    with the encoding :func:`detect_encoding` finds from its start and the first bad byte.
+    Raises :class:`DocumentError` (binary, undecodable, over the limit) or ``OSError``."""
+    path = Path(path)
+    name = path.name
+    with open(path, "rb") as f:
+        head = f.read(BLOCK_BYTES)
+        enc = _sniff(head, name)
+        f.seek(0)
+        try:
+            return _decode_stream(f, enc, name, limit)
+        except UnicodeDecodeError as e:
+            if enc != "utf-8":
+                raise DocumentError(f"{name}: invalid {enc} text ({e.reason})") from e
+            bad = e.file_offset
+        # not UTF-8: let the detector look at the start and around the first bad byte
+        f.seek(max(0, bad - 32768))
+        enc = detect_encoding(head + f.read(65536), name)
+        f.seek(0)
+        try:
+            return _decode_stream(f, enc, name, limit)
+        except UnicodeDecodeError as e:
+            raise DocumentError(f"{name}: not valid text in {enc} or UTF-8 ({e.reason})") from e
 
 
 def _article_urls(meta: dict) -> dict[str, str]:
@@ -69,32 +207,131 @@ def _article_urls(meta: dict) -> dict[str, str]:
     return {t: a["url"] for t, a in meta.get("articles", {}).items() if isinstance(a, dict) and a.get("url")}
 
 
-def read_file(path: str | Path) -> Document:
-    """Read one text or Markdown file into a :class:`Document`.
+#: HTML elements whose content is never article text.
+_HTML_DROP = ["script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
+              "embed", "head", "nav", "footer", "aside", "form", "button", "select", "dialog"]
+#: HTML elements that end a paragraph.
+_HTML_BLOCKS = ["p", "div", "section", "article", "main", "header", "h1", "h2", "h3", "h4", "h5",
+                "h6", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "tr",
+                "td", "th", "figure", "figcaption", "hr", "address", "details", "summary"]
 
-    The title is the file name without its suffix (an archive page's own title lines still split
-    it into articles). A sidecar ``NAME.meta.json`` with ``title``/``url`` overrides these.
-    Raises :class:`DocumentError` for unsupported types, empty, oversized or undecodable files.
+
+def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
+    """The readable text of an HTML page and its ``<title>``: ``(text, title or None)``.
+
+    Scripts, styles, comments, forms, navigation, asides and footers are dropped; each block
+    element (paragraph, heading, list item, ...) becomes a paragraph, paragraphs separated by a
+    blank line, whitespace inside them collapsed. Bytes are decoded by Beautiful Soup (BOM,
+    ``<meta charset>``, else detection).
+    """
+    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction
+
+    soup = BeautifulSoup(markup, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    for node in soup.find_all(string=lambda x: isinstance(x, (Comment, Declaration, Doctype,
+                                                                 ProcessingInstruction))):
+        node.extract()
+    root = soup.body or soup
+    for tag in root.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", root.get_text()))
+    return "\n\n".join(p for p in paragraphs if p), (" ".join(title.split()) or None) if title else None
+
+
+def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, str | None]:
+    """:func:`html_to_text` of an HTML file of at most ``limit`` bytes. Raises
+    :class:`DocumentError` (over the limit, binary) or ``OSError``."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise DocumentError(f"{path.name}: over the {limit:,}-byte limit for HTML")
+    if b"\x00" in data[:8192] and not _bom_encoding(data):
+        raise DocumentError(f"{path.name}: binary data, not HTML")
+    return html_to_text(data)
+
+
+def read_pdf(path: str | Path) -> tuple[list[str], str | None]:
+    """The text of each page of a PDF (``pypdf``) and its metadata title: ``(pages, title)``.
+
+    Raises :class:`DocumentError` for a PDF that is encrypted, damaged, or has no text layer
+    (a scan), and ``OSError`` when the file cannot be read.
+    """
+    import logging
+
+    from pypdf import PdfReader
+
+    log = logging.getLogger("pypdf")
+    if log.level == logging.NOTSET:  # its repair notes ("EOF marker not found") are not for users
+        log.setLevel(logging.ERROR)
+    path = Path(path)
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{path.name}: encrypted PDF (needs a password)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata or {}).get("/Title")
+    except (DocumentError, OSError):
+        raise
+    except Exception as e:  # pypdf raises many types on damaged files; all mean "unreadable"
+        raise DocumentError(f"{path.name}: unreadable PDF ({type(e).__name__}: {_one_line(e, 120)})") from e
+    if not any(p.strip() for p in pages):
+        raise DocumentError(f"{path.name}: no text layer (scanned?) in {len(pages)} page(s)")
+    return pages, (str(title).strip() or None) if title else None
+
+
+def read_file(path: str | Path) -> Document:
+    """Read one text, Markdown, HTML or PDF file into a :class:`Document`.
+
+    The title is the file name without its suffix (an HTML ``<title>`` or PDF title takes its
+    place; an archive page's own title lines still split it into articles). A sidecar
+    ``NAME.meta.json`` with ``title``/``url`` overrides these. Text files are streamed (memory:
+    about twice the text); PDF pages are joined by blank lines and their offsets kept in
+    ``page_starts``. Raises :class:`DocumentError` with a one-line reason for unsupported types
+    and for empty, oversized, binary or undecodable files; ``OSError`` when it cannot be read.
     """
     path = Path(path)
-    if path.suffix.lower() not in TEXT_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
         raise DocumentError(f"{path.name}: unsupported file type {path.suffix or '(none)'}; "
-                            f"supported: {', '.join(sorted(TEXT_SUFFIXES))}")
+                            f"supported: {', '.join(sorted(SUFFIXES))}")
     size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise DocumentError(f"{path.name}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit")
-    text = decode_bytes(path.read_bytes(), path.name)
-    if not text.strip():
+    limit = MAX_HTML_BYTES if suffix in HTML_SUFFIXES else MAX_FILE_BYTES
+    if size > limit:
+        raise DocumentError(f"{path.name}: {size:,} bytes, over the {limit:,}-byte limit")
+    if size == 0:
         raise DocumentError(f"{path.name}: empty file")
+    title = page_starts = None
+    if suffix in HTML_SUFFIXES:
+        text, title = read_html(path, limit=limit)
+    elif suffix in PDF_SUFFIXES:
+        pages, title = read_pdf(path)
+        pages = [p.replace("\r\n", "\n").replace("\r", "\n").strip() for p in pages]
+        page_starts, pos = [], 0
+        for p in pages:
+            page_starts.append(pos)
+            pos += len(p) + 2
+        text = "\n\n".join(pages)
+    else:
+        text = read_text_file(path, limit=limit)
+    if not text.strip():
+        raise DocumentError(f"{path.name}: empty file (no text"
+                            + (")" if suffix in TEXT_SUFFIXES else " outside markup)"))
     meta: dict = {}
     sidecar = path.with_name(path.stem + ".meta.json")
     if sidecar.exists():
         try:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
         except ValueError as e:
-            raise DocumentError(f"{sidecar.name}: invalid JSON ({e})") from e
-    return Document(text=text, source=str(path.resolve()), title=meta.get("title") or path.stem,
-                    url=meta.get("url"), article_urls=_article_urls(meta), meta=meta)
+            raise DocumentError(f"{sidecar.name}: invalid JSON ({_one_line(e)})") from e
+    return Document(text=text, source=str(path.resolve()), title=meta.get("title") or title or path.stem,
+                    url=meta.get("url"), article_urls=_article_urls(meta), meta=meta,
+                    page_starts=page_starts)
 
 
 def iter_paths(paths: list[str | Path]) -> list[Path]:

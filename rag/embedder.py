@@ -85,6 +85,11 @@ class Embedder:
         """Number of WordPiece tokens in ``text``, without the [CLS]/[SEP] markers."""
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def token_ends(self, text: str) -> list[int]:
+        """End offsets (characters into ``text``, ascending) of its WordPiece tokens, without the
+        [CLS]/[SEP] markers; ``len(token_ends(t)) == count_tokens(t)``."""
+        return [e for _, e in self.tokenizer.encode(text, add_special_tokens=False).offsets]
+
     def truncate(self, text: str, max_tokens: int | None = None) -> str:
         """The longest prefix of ``text`` that fits in ``max_tokens`` tokens (default: the model's
         window less the two special tokens), cut at a token boundary."""
@@ -93,6 +98,13 @@ class Embedder:
         if len(enc.ids) <= limit:
             return text
         return text[: enc.offsets[limit - 1][1]]
+
+    def set_threads(self, n: int) -> None:
+        """Use ``n`` torch intra-op threads from now on (``torch.set_num_threads``: this affects
+        the whole process, and threads started later)."""
+        import torch
+
+        torch.set_num_threads(max(1, int(n)))
 
     def encode(self, texts: list[str], *, batch_size: int | None = None,
                show_progress: bool = False) -> np.ndarray:

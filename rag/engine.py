@@ -20,8 +20,11 @@ from .retriever import HybridRetriever
 from .settings import MAX_QUESTION_CHARS, Settings
 from .store import FORMAT_VERSION, load_index, read_manifest, write_lock
 from .types import Answer, Passage
+from .vectors import set_search_threads
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+#: Control characters (C0, DEL, C1), zero-width and bidirectional-override characters: removed
+#: from questions (they carry no meaning for retrieval and can hide text from a reader).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _PRONOUN = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|this|that|these|those)\b", re.I)
 
 
@@ -79,9 +82,11 @@ def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestRep
 def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     """Validate and normalise a question: returns ``(question, notices)``.
 
-    Control characters become spaces; a question over the embedder's window is cut to it, with a
-    notice. Raises ``ValueError`` (plain message) when it is empty or only whitespace, and
-    ``TypeError`` when it is not a string.
+    Control, zero-width and bidi-override characters become spaces and runs of whitespace one
+    space; a question over the embedder's window (256 tokens; first cut to
+    ``MAX_QUESTION_CHARS`` characters) is cut to it, with a notice in ``notices``. Raises
+    ``ValueError`` (plain message) when it is empty or only whitespace, and ``TypeError`` when it
+    is not a string.
     """
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__}")
@@ -165,6 +170,9 @@ class Engine:
         self.checker = CitationChecker(self.answerer.stats, self.embedder, self.stored)
         self._chats: dict = {}
         self._chat_lock = threading.Lock()
+        # after any build of the default index: one thread per question for torch and FAISS
+        self.embedder.set_threads(self.settings.torch_threads)
+        set_search_threads(self.settings.torch_threads)
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
 
     @property
@@ -297,12 +305,15 @@ def ask_stream(question: str, *, k: int = 5, history: list | None = None, mode: 
 
 def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: bool = False,
            rebuild: bool = False, show_progress: bool = False, embedder: Embedder | None = None) -> IngestReport:
-    """Add the text files under ``paths`` (files or folders) to the index at ``index_dir``.
+    """Add the text, Markdown, HTML and PDF files under ``paths`` (files or folders) to the index
+    at ``index_dir``.
 
     The index keeps the files it already holds (re-read from their paths; a file read again
     replaces its old version) unless ``rebuild`` is true, in which case it holds only ``paths``
-    (plus the bundled corpus when ``include_default``). Unreadable files are skipped with a
-    one-line reason in the report. Raises ``ValueError`` when no document could be read.
+    (plus the bundled corpus when ``include_default``). Files that cannot be used (binary, empty,
+    no text layer, over the size limit, unreadable) are skipped with a one-line reason each in
+    ``report.skipped``. Raises ``ValueError`` when no document could be read and
+    ``FileNotFoundError`` for a path that does not exist.
     """
     from .documents import iter_paths
 
@@ -310,8 +321,10 @@ def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: b
     for path in iter_paths(paths):
         try:
             new.append(read_file(path))
-        except (DocumentError, OSError) as e:
-            skipped.append(str(e))
+        except DocumentError as e:
+            skipped.append(" ".join(str(e).split()))
+        except OSError as e:
+            skipped.append(f"{path.name}: cannot be read ({e.strerror or e})")
     with write_lock(index_dir):
         old, old_skipped = ([], []) if rebuild else recorded_sources(index_dir)
         fresh = {d.source for d in new}

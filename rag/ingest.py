@@ -40,16 +40,21 @@ class IngestReport:
 
 
 def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk]:
-    """Chunk every document (ids unique across documents), sized to the embedder's window."""
+    """Chunk every document (ids unique across documents), sized to the embedder's window; a
+    chunk of a paged document (PDF) gets the page its text starts on."""
     taken: set[str] = set()
     chunks: list[Chunk] = []
     for doc in documents:
         title_budget = max(embedder.count_tokens(t) for t in [doc.title, *doc.article_urls] or [""])
+        first = len(chunks)
         chunks += chunk_document(
             doc.text, source=doc.source, title=doc.title, url=doc.url,
             article_urls=doc.article_urls, taken_slugs=taken,
             max_tokens=embedder.max_tokens - 2 - min(title_budget, 48) - 1,
-            count_tokens=embedder.count_tokens)
+            count_tokens=embedder.count_tokens, token_ends=embedder.token_ends)
+        if doc.page_starts:
+            for c in chunks[first:]:
+                c.page = doc.page_of(c.start)
     return chunks
 
 

@@ -17,6 +17,8 @@ _ABBREV = {
 }
 _BOUNDARY = re.compile(r"([.!?…]+['’”\")\]]*)\s+(?=[\"'‘“(\[]?[A-Z0-9À-ÖØ-Þ])")
 _BLANK = re.compile(r"\n\s*\n")
+_LAST_WORD = re.compile(r"([\w.]+)[.!?…]+['’”\")\]]*$")
+_TAIL = 64
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -40,7 +42,9 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
         pos = block_start
         for m in _BOUNDARY.finditer(text, block_start, block_end):
             cut = m.end(1)
-            word = re.search(r"([\w.]+)[.!?…]+['’”\")\]]*$", text[pos:cut])
+            # only the last few characters matter (is the word before the stop an abbreviation?);
+            # looking at text[pos:cut] whole would be quadratic on a long run of initials
+            word = _LAST_WORD.search(text, max(pos, cut - _TAIL), cut)
             if word:
                 w = word.group(1).lower().rstrip(".")
                 if w in _ABBREV or (len(w) == 1 and w.isalpha()):
