@@ -24,7 +24,7 @@ def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root):
     r = rag("ask", "Who won the 2022 FIFA World Cup?", env_root=index_root)
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("The articles don't say")
-    assert "Why: Best evidence score" in r.stdout and "fifa" in r.stdout
+    assert "Why: Best evidence score" in r.stdout and "FIFA" in r.stdout
 
 
 def test_empty_question_exits_2_with_plain_message(engine, index_root):

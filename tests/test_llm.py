@@ -62,7 +62,7 @@ def test_out_of_range_dropped_and_numbers_renumbered(engine, llm_env):
 
 def test_wrong_passage_is_not_supported_and_kept_marked_when_not_strict(engine, llm_env):
     q = "What would Australia's draft telecommunications bill require companies to do?"
-    passages = engine.retrieve(q)
+    passages = engine.retrieve(q, k=10)
     # a sentence from a passage of another article, cited as [1] (the telecoms bill passage)
     other = next(i for i, p in enumerate(passages, 1) if p.chunk.title != passages[0].chunk.title)
 
@@ -70,7 +70,7 @@ def test_wrong_passage_is_not_supported_and_kept_marked_when_not_strict(engine, 
         return f"{first_sentence(source_text(req, 1))} [1] {first_sentence(source_text(req, other))} [1]"
     with FakeOpenAI([{"content": reply}]) as fake:
         llm_env(fake)
-        a = engine.ask(q, strict=False)
+        a = engine.ask(q, k=10, strict=False)
     assert [v.supported for v in a.sentences] == [True, False]
     assert len(a.citations) == 1 and a.citations[0].chunk_id == passages[0].chunk.id
     assert a.sentences[1].text in a.text and a.text.count("[1]") == 1
