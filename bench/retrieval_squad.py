@@ -85,6 +85,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--latency-sample", type=int, default=500)
+    ap.add_argument("--latency-only", action="store_true", help="only time the default and reranked paths")
     args = ap.parse_args()
 
     data = Path(args.data)
@@ -106,9 +107,13 @@ def main() -> None:
 
     qvecs = question_vectors(questions, emb)
 
+    if args.latency_only:
+        questions_for_runs = []
+    else:
+        questions_for_runs = questions
     depth = 100
     runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "default": [], "reranked": []}
-    for q, qv in zip(questions, qvecs):
+    for q, qv in zip(questions_for_runs, qvecs):
         gold = q["gold_pid"]
         lex = default.bm25_scores(q["question"])
         lex_rows = [int(i) for i in np.argsort(-lex)[:depth] if lex[i] > 0]
@@ -126,7 +131,12 @@ def main() -> None:
         passages = reranked.retrieve(q["question"], qv, 30)
         runs["reranked"].append(rank_of(gold, pid_ranking([default.row_of[p.chunk.id] for p in passages], row_pid)))
 
-    # latency of the whole path for one question: embed + retrieve (median over a sample)
+    # latency of the whole path for one question: embed + retrieve (median over a sample), with
+    # the engine's per-question threading (1 torch thread, 1 FAISS thread; see docs/benchmarks.md)
+    from rag.vectors import set_search_threads
+
+    emb.set_threads(1)
+    set_search_threads(1)
     sample = questions[: args.latency_sample]
     times: dict[str, list[float]] = {"default": [], "reranked": []}
     for q in sample:  # interleaved, so both see the same machine load
@@ -135,6 +145,11 @@ def main() -> None:
             r.retrieve(q["question"], emb.encode([q["question"]])[0], 10)
             times[name].append((time.perf_counter() - t) * 1000)
     ms = round(statistics.median(times["default"]), 2)
+    if args.latency_only:
+        print(json.dumps({name: {"ms_per_query_p50": round(statistics.median(t), 2),
+                                 "ms_per_query_p95": round(sorted(t)[int(0.95 * len(t))], 2)}
+                          for name, t in times.items()}))
+        return
 
     held = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) >= 24]
     tuned = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) < 24]
