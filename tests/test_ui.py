@@ -1,7 +1,8 @@
-"""The web chat, for real: Gradio on a free loopback port, gradio_client, and Debian chromium
+"""The web chat, for real: Gradio on free loopback ports, gradio_client, and Debian chromium
 driven by Playwright."""
 from pathlib import Path
 
+import httpx
 import pytest
 
 from conftest import free_port
@@ -10,53 +11,128 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update"]
+Q_3000 = "How many active Chinese investigations were running through Interpol by September 2017?"
+
+
+def _start(engine, **kw):
+    from ui.app import launch
+
+    port = free_port()
+    demo, _ = launch(engine, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, **kw)
+    return demo, f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")
 def server(engine):
-    from ui.app import CSS, build_app
-
-    port = free_port()
-    demo = build_app(engine)
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(server_name="127.0.0.1", server_port=port, share=False, prevent_thread_lock=True,
-                css=CSS, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
+    demo, url = _start(engine)
+    yield url
     demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def _ask(page, question):
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
 
 
 def test_gradio_client_gets_structured_answer(server):
     from gradio_client import Client
 
     client = Client(server, verbose=False)
-    r = client.predict("How many active Chinese investigations were running through Interpol by September 2017?",
-                       5, api_name="/ask")
+    r = client.predict(Q_3000, 5, api_name="/ask")
     assert r["refused"] is False and "3,000" in r["text"] and "[1]" in r["text"]
     assert r["citations"][0]["title"] == "China could pull Interpol funding after Meng Hongwei’s arrest"
     assert r["citations"][0]["chunk_id"].startswith("china-could-pull-interpol-funding")
     refused = client.predict("Who won the 2022 FIFA World Cup?", 5, api_name="/ask")
     assert refused["refused"] is True and refused["citations"] == []
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", 5, api_name="/ask")
 
 
-def test_browser_question_shows_cited_answer_and_sources(server):
-    from playwright.sync_api import sync_playwright
+def test_browser_cited_answer_chip_opens_highlighted_source(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    _ask(page, Q_3000)
+    chat = page.locator("#chat")
+    chip = chat.locator('a[href="#source-1"]').first
+    chip.wait_for(timeout=60_000)
+    assert "3,000" in chat.inner_text()
+    sources = page.locator("#sources")
+    sources.get_by_text("China could pull Interpol funding").first.wait_for(timeout=10_000)
+    chip.click()
+    active = page.locator("#sources .source.active")
+    active.wait_for(timeout=5_000)
+    assert active.get_attribute("id") == "source-1"
+    assert "paragraph 7" in active.inner_text()
+    assert "3,000 active investigations" in active.locator("mark").first.inner_text()
+    link = active.locator("a").first.get_attribute("href")
+    assert link.startswith("https://www.aspistrategist.org.au/")
+    assert "Other retrieved passages" in sources.inner_text()
+    (ROOT / "docs").mkdir(exist_ok=True)
+    page.screenshot(path=str(ROOT / "docs" / "ui.png"), full_page=True)
+    page.close()
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(server)
-        page.locator("#question textarea").fill(
-            "How many active Chinese investigations were running through Interpol by September 2017?")
-        page.locator("#ask").click()
-        chat = page.locator("#chat")
-        chat.get_by_text("3,000", exact=False).first.wait_for(timeout=60_000)
-        assert "[1]" in chat.inner_text()
-        sources = page.locator("#sources")
-        sources.get_by_text("China could pull Interpol funding").first.wait_for(timeout=10_000)
-        assert "paragraph 7" in sources.inner_text()
-        assert "3,000 active investigations" in sources.locator("mark").first.inner_text()
-        link = sources.locator("a").first.get_attribute("href")
-        assert link.startswith("https://www.aspistrategist.org.au/")
-        (ROOT / "docs").mkdir(exist_ok=True)
-        page.screenshot(path=str(ROOT / "docs" / "ui.png"), full_page=True)
-        browser.close()
+
+def test_browser_refusal_looks_different(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    _ask(page, "Who won the 2022 FIFA World Cup?")
+    chat = page.locator("#chat")
+    chat.get_by_text("No answer in the articles").first.wait_for(timeout=60_000)
+    assert "Why: Best evidence score" in chat.inner_text()
+    assert page.locator("#sources .refusal").count() == 1
+    assert page.locator('#chat a[href^="#source-"]').count() == 0
+    page.close()
+
+
+def test_hostile_document_markup_is_shown_as_text(tmp_path, embedder, browser):
+    from rag import Engine
+    from rag.documents import Document
+    from rag.ingest import build_index
+
+    text = ("Harbour bulletin\n\nThe harbour counted 412 container ships in March <img src=x onerror=alert(1)> "
+            "and <script>alert(2)</script> a record for the port, officials said on Monday.")
+    build_index([Document(text=text, source="evil.txt", title="evil")], tmp_path / "evil", embedder=embedder)
+    demo, url = _start(Engine(tmp_path / "evil", embedder=embedder))
+    try:
+        page = browser.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(url)
+        _ask(page, "How many container ships did the harbour count in March?")
+        page.locator('#chat a[href="#source-1"]').first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        assert "<img src=x onerror=alert(1)>" in page.locator("#sources").inner_text()
+        assert "<script>alert(2)</script>" in page.locator("#chat").inner_text()
+        assert page.locator("#sources img, #chat img[src=x]").count() == 0
+        assert dialogs == []
+        page.close()
+    finally:
+        demo.close()
+
+
+def test_login_required_when_auth_is_on(engine):
+    from ui.app import auth_from_env
+
+    assert auth_from_env("ana:s3cret, bo:pw") == [("ana", "s3cret"), ("bo", "pw")]
+    with pytest.raises(ValueError, match="entry 1") as e:
+        auth_from_env("no-colon")
+    assert "no-colon" not in str(e.value)
+    demo, url = _start(engine, auth=[("ana", "s3cret")])
+    try:
+        wrong = httpx.post(url + "login", data={"username": "ana", "password": "nope"})
+        right = httpx.post(url + "login", data={"username": "ana", "password": "s3cret"})
+        assert wrong.status_code in (400, 401)
+        assert right.status_code == 200
+        assert httpx.get(url + "config").status_code in (401, 403) or "login" in httpx.get(url).text.lower()
+    finally:
+        demo.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -27,8 +28,40 @@ EXAMPLES = [
 CSS = """
 .source { border-left: 3px solid #2563eb; padding: 6px 10px; margin: 8px 0; }
 .source mark { background: #fde68a; }
-.refusal { border-left: 3px solid #b45309; padding: 6px 10px; }
+.source.active { background: #eff6ff; outline: 2px solid #2563eb; }
+.source.active mark { background: #facc15; }
+.refusal { border-left: 3px solid #b45309; padding: 6px 10px; background: #fff7ed; }
+.other-source { border-left: 3px solid #d1d5db; padding: 4px 10px; margin: 6px 0; color: #374151; }
 """
+
+#: Clicking a citation chip [n] in the chat scrolls the sources panel to passage n and marks it.
+HEAD = """
+<script>
+document.addEventListener("click", (ev) => {
+  const a = ev.target.closest && ev.target.closest('a[href^="#source-"]');
+  if (!a) return;
+  ev.preventDefault(); ev.stopPropagation();
+  const el = document.getElementById(a.getAttribute("href").slice(1));
+  if (!el) return;
+  document.querySelectorAll(".source.active").forEach((x) => x.classList.remove("active"));
+  el.classList.add("active");
+  el.scrollIntoView({behavior: "smooth", block: "center"});
+}, true);
+</script>
+"""
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|~>])")
+
+
+def md_escape(text: str) -> str:
+    """Text shown literally by the chat's Markdown renderer: HTML-escaped, Markdown marks
+    backslash-escaped (a document's ``<script>`` or ``**`` is shown, never interpreted)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def with_chips(escaped: str) -> str:
+    """Turn the escaped ``[n]`` markers of an answer into links to ``#source-n`` (citation chips)."""
+    return re.sub(r"\\\[(\d+)\\\]", r"[\[\1\]](#source-\1)", escaped)
 
 
 def sources_html(answer) -> str:
@@ -36,7 +69,7 @@ def sources_html(answer) -> str:
     and text, the quoted sentences highlighted; every string HTML-escaped."""
     if answer.refused:
         return (f'<div class="refusal"><b>No answer in the articles.</b><br>'
-                f"{html.escape(answer.reason)}</div>")
+                f"{html.escape(answer.reason)}</div>" + _others(answer, set()))
     parts = []
     by_id = {p.chunk.id: p for p in answer.passages}
     for c in answer.citations:
@@ -50,7 +83,19 @@ def sources_html(answer) -> str:
         parts.append(f'<div class="source" id="source-{c.number}"><b>[{c.number}]</b> {head} '
                      f"<small>(paragraph {c.paragraph}{page}, score {c.score:.2f})</small>"
                      f"<p>{body}</p></div>")
-    return "\n".join(parts)
+    return "\n".join(parts) + _others(answer, {c.chunk_id for c in answer.citations})
+
+
+def _others(answer, cited: set) -> str:
+    """The retrieved passages that were not cited, ranked with their scores, collapsed."""
+    rest = [p for p in answer.passages if p.chunk.id not in cited]
+    if not rest:
+        return ""
+    items = "".join(
+        f'<div class="other-source"><b>#{p.rank}</b> {html.escape(p.chunk.title)} '
+        f"<small>(paragraph {p.chunk.paragraph}, score {p.score:.2f})</small>"
+        f"<p>{html.escape(p.chunk.text)}</p></div>" for p in rest)
+    return f"<details><summary>Other retrieved passages ({len(rest)})</summary>{items}</details>"
 
 
 MODES = {"Offline (extractive)": "none", "LLM server (OpenAI-compatible)": "openai",
@@ -59,13 +104,13 @@ MODES = {"Offline (extractive)": "none", "LLM server (OpenAI-compatible)": "open
 
 def chat_text(answer) -> str:
     """The chat bubble's text: the answer (escaped), notices and, for a refusal, its reason."""
-    text = html.escape(answer.text, quote=False)
-    if answer.standalone_question and answer.standalone_question != answer.question:
-        text = f"*Searched for: {html.escape(answer.standalone_question, quote=False)}*\n\n" + text
+    text = with_chips(md_escape(answer.text))
     if answer.refused:
-        text += f"\n\n*{html.escape(answer.reason, quote=False)}*"
+        text = f"⚠️ **No answer in the articles.** {md_escape(answer.text)}\n\n*Why: {md_escape(answer.reason)}*"
+    if answer.standalone_question and answer.standalone_question != answer.question:
+        text = f"*Searched for: {md_escape(answer.standalone_question)}*\n\n" + text
     for n in answer.notices:
-        text += f"\n\n*Note: {html.escape(n, quote=False)}*"
+        text += f"\n\nℹ️ *Note: {md_escape(n)}*"
     return text
 
 
@@ -76,27 +121,27 @@ def build_app(engine: Engine) -> gr.Blocks:
         history = list(history or [])
         if not (message or "").strip():
             gr.Warning("Type a question about the articles.")
-            yield history, gr.update(), message
+            yield history, gr.update(), message, gr.update()
             return
         prior = [m for m in history if isinstance(m, dict)]
-        history += [{"role": "user", "content": html.escape(message, quote=False)},
+        history += [{"role": "user", "content": md_escape(message)},
                      {"role": "assistant", "content": "…"}]
-        yield history, gr.update(), ""
+        yield history, gr.update(), "", gr.update()
         partial, answer = "", None
         try:
             for item in engine.ask_stream(message, k=int(k), history=prior, mode=MODES.get(mode_label)):
                 if isinstance(item, str):
                     partial += item
-                    history[-1] = {"role": "assistant", "content": html.escape(partial, quote=False)}
-                    yield history, gr.update(), ""
+                    history[-1] = {"role": "assistant", "content": md_escape(partial)}
+                    yield history, gr.update(), "", gr.update()
                 else:
                     answer = item
         except ValueError as e:  # a bad question or mode: say so, never a stack trace
-            history[-1] = {"role": "assistant", "content": html.escape(str(e), quote=False)}
-            yield history, gr.update(), ""
+            history[-1] = {"role": "assistant", "content": md_escape(str(e))}
+            yield history, gr.update(), "", gr.update()
             return
         history[-1] = {"role": "assistant", "content": chat_text(answer)}
-        yield history, sources_html(answer), ""
+        yield history, sources_html(answer), "", answer.to_markdown()
 
     def api_ask(question: str, k: int = 5, mode: str = "") -> dict:
         """Ask a question; returns the Answer fields (question, text, citations, passages,
@@ -121,12 +166,14 @@ def build_app(engine: Engine) -> gr.Blocks:
                     default_mode = next(lbl for lbl, m in MODES.items() if m == engine.llm_config().mode)
                     mode = gr.Radio(list(MODES), value=default_mode, label="Answer mode")
                 gr.Examples(EXAMPLES, inputs=box, label="Example questions")
+                with gr.Accordion("Copy the answer with its citations (Markdown)", open=False):
+                    md = gr.Textbox(show_label=False, lines=5, buttons=["copy"], elem_id="answer-md")
             with gr.Column(scale=2):
                 gr.Markdown("### Sources")
                 sources = gr.HTML("<i>Cited passages appear here.</i>", elem_id="sources")
         gr.Markdown(_credit(engine))
-        send.click(respond, [box, chat, k, mode], [chat, sources, box], api_visibility="private")
-        box.submit(respond, [box, chat, k, mode], [chat, sources, box], api_visibility="private")
+        send.click(respond, [box, chat, k, mode], [chat, sources, box, md], api_visibility="private")
+        box.submit(respond, [box, chat, k, mode], [chat, sources, box, md], api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return demo
 
@@ -139,12 +186,41 @@ def _credit(engine: Engine) -> str:
     return f"<small>Index: {html.escape(str(engine.index_dir))}</small>"
 
 
+def auth_from_env(value: str | None = None) -> list[tuple[str, str]] | None:
+    """Logins from ``RAG_UI_AUTH``: ``user:password``, several separated by commas, or the path of
+    a file with one ``user:password`` a line. ``None`` when unset. Raises ``ValueError`` for an
+    entry without a colon (the message names the entry's position, never the password)."""
+    value = os.environ.get("RAG_UI_AUTH", "") if value is None else value
+    if not value.strip():
+        return None
+    if os.path.isfile(value):
+        with open(value, encoding="utf-8") as f:
+            entries = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    else:
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+    pairs = []
+    for i, e in enumerate(entries, 1):
+        user, sep, password = e.partition(":")
+        if not sep or not user or not password:
+            raise ValueError(f"RAG_UI_AUTH entry {i} is not of the form user:password")
+        pairs.append((user, password))
+    return pairs
+
+
+def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent_thread_lock: bool = False,
+           auth: list[tuple[str, str]] | None = None, quiet: bool = False):
+    """Launch the chat for ``engine`` on ``host:port``: share links off, a queue running at most
+    4 answers at once, optional logins. Returns ``(demo, launch result)``."""
+    demo = build_app(engine)
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    result = demo.launch(server_name=host, server_port=port, share=False, css=CSS, head=HEAD,
+                         prevent_thread_lock=prevent_thread_lock, footer_links=["api"], auth=auth,
+                         quiet=quiet)
+    return demo, result
+
+
 def serve(index_dir: str | None = None, host: str = "127.0.0.1", port: int = 7860,
           prevent_thread_lock: bool = False):
-    """Load the engine and launch the chat on ``host:port`` (share links off, queue of 4
-    concurrent answers). Returns what ``Blocks.launch`` returns."""
-    engine = Engine(index_dir)
-    demo = build_app(engine)
-    demo.queue(default_concurrency_limit=4)
-    return demo.launch(server_name=host, server_port=port, share=False, css=CSS,
-                       prevent_thread_lock=prevent_thread_lock, footer_links=["api"])
+    """Load the engine and launch the chat (see :func:`launch`); logins from ``RAG_UI_AUTH``."""
+    return launch(Engine(index_dir), host, port, prevent_thread_lock=prevent_thread_lock,
+                  auth=auth_from_env())
