@@ -3,9 +3,10 @@ loopback, asked through the openai client, streaming and not. Whatever the small
 every citation that reaches the user must verify, or the answer must be a refusal."""
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 
+import httpx
 import pytest
 
 from conftest import free_port
@@ -18,18 +19,20 @@ pytest.importorskip("llama_cpp", reason="llama-cpp-python is built by setup.sh -
 @pytest.fixture(scope="module")
 def llama_server():
     port = free_port()
+    log = tempfile.TemporaryFile()  # llama.cpp logs a lot: a pipe would fill up and block it
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(local_model_path()),
                              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
     while time.time() < deadline:
         try:
-            urllib.request.urlopen(url + "/models", timeout=2)
+            httpx.get(url + "/models", timeout=2, trust_env=False).raise_for_status()
             break
-        except OSError:
+        except httpx.HTTPError:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stderr.read().decode()[-2000:])
+                log.seek(0)
+                raise RuntimeError(log.read().decode(errors="replace")[-2000:])
             time.sleep(0.5)
     else:
         proc.kill()
