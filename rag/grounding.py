@@ -11,6 +11,8 @@ Steps (:func:`verify`):
    the passage that read as instructions to a model (:data:`INJECTION`) never count. A citation
    holds when ``coverage >= MIN_COVERAGE`` and ``similarity >= MIN_SIMILARITY``; a sentence is
    supported when at least one of its citations holds. Citations that do not hold are removed.
+   A sentence the model left without any citation is attributed to the source that supports it
+   best, when that source passes the same check (noted in its verdict as "cited by the checker").
 4. Renumber the remaining citations 1.. in order of first use; repeats of one passage share a
    number.
 5. ``strict=True`` removes unsupported sentences from the text; otherwise they stay, without
@@ -136,7 +138,7 @@ class CitationChecker:
         numbers: dict[str, int] = {}
         spans: dict[str, tuple[Passage, list[str]]] = {}
         verdicts: list[SentenceVerdict] = []
-        raw_cites = held = 0
+        raw_cites = held = attributed = 0
         for (sent, nums), svec in zip(parsed, vecs):
             v = SentenceVerdict(text=sent)
             bad = [n for n in nums if not 1 <= n <= len(passages)]
@@ -153,11 +155,24 @@ class CitationChecker:
                     if num not in v.citations:
                         v.citations.append(num)
                     spans.setdefault(p.chunk.id, (p, []))[1].append(sent)
+            if not nums:
+                # the model cited nothing: attribute the sentence to the source that supports it
+                # best, if one passes the same check (small models often omit markers)
+                best = max(((self.support(sent, svec, p), p) for p in passages), key=lambda x: x[0][0] + x[0][1],
+                           default=None)
+                if best is not None:
+                    (cov, sim), p = best
+                    v.coverage, v.similarity = cov, sim
+                    if cov >= self.min_coverage and sim >= self.min_similarity:
+                        attributed += 1
+                        v.citations.append(numbers.setdefault(p.chunk.id, len(numbers) + 1))
+                        spans.setdefault(p.chunk.id, (p, []))[1].append(sent)
+                        v.note = "no citation from the model; cited by the checker"
+                    else:
+                        v.note = "no citation, and no source supports it"
             v.supported = bool(v.citations)
             if bad:
                 v.note = f"dropped citation(s) {bad}: no such source"
-            if not nums:
-                v.note = "no citation"
             elif not v.supported:
                 v.note = (v.note + "; " if v.note else "") + (
                     f"not supported by its source(s): coverage {v.coverage:.2f}, similarity {v.similarity:.2f}")
@@ -169,7 +184,7 @@ class CitationChecker:
                                    f"({len(verdicts)} sentence(s), {raw_cites} citation(s) checked).")
             answer.sentences = verdicts
             answer.grounding = {"sentences": len(verdicts), "unsupported": len(verdicts),
-                                "citations": raw_cites, "verified_citations": 0}
+                                "citations": raw_cites, "verified_citations": 0, "attributed": 0}
             return answer
         parts = []
         for v in kept:
@@ -192,7 +207,7 @@ class CitationChecker:
                                f"their sources; {held} of {raw_cites} citation(s) held.")
         answer.sentences = verdicts
         answer.grounding = {"sentences": len(verdicts), "unsupported": unsupported,
-                            "citations": raw_cites, "verified_citations": held}
+                            "citations": raw_cites, "verified_citations": held, "attributed": attributed}
         return answer
 
     def _quote(self, passage: Passage, sentences: list[str]) -> str:

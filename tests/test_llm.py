@@ -57,7 +57,7 @@ def test_out_of_range_dropped_and_numbers_renumbered(engine, llm_env):
     assert a.citations[0].chunk_id == a.passages[1].chunk.id
     assert "Something about nothing" not in a.text
     assert "[9]" in a.sentences[0].note and a.sentences[1].supported is False
-    assert a.grounding == {"sentences": 2, "unsupported": 1, "citations": 3, "verified_citations": 1}
+    assert a.grounding == {"sentences": 2, "unsupported": 1, "citations": 3, "verified_citations": 1, "attributed": 0}
 
 
 def test_wrong_passage_is_not_supported_and_kept_marked_when_not_strict(engine, llm_env):
