@@ -12,11 +12,11 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "ingest": "engine",
+    "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "list_indexes": "engine",
     "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types",
     "Settings": "settings", "CANNOT_ANSWER": "prompts",
     "IndexMismatchError": "store", "IndexNotFoundError": "store", "IndexCorruptError": "store",
-    "IndexLockedError": "store", "DocumentError": "documents", "Embedder": "embedder",
+    "IndexLockedError": "store", "DocumentError": "documents", "SUFFIXES": "documents", "Embedder": "embedder",
 }
 __all__ = sorted(_EXPORTS)
 

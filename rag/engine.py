@@ -272,6 +272,14 @@ class Engine:
         return answer
 
 
+def list_indexes(root: str | Path) -> list[Path]:
+    """Index folders directly under ``root`` (those with a ``CURRENT`` version), sorted by name."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / "CURRENT").is_file())
+
+
 _default: Engine | None = None
 _default_lock = threading.Lock()
 

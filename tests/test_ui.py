@@ -61,7 +61,9 @@ def test_gradio_client_gets_structured_answer(server):
 def test_browser_cited_answer_chip_opens_highlighted_source(server, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server)
-    _ask(page, Q_3000)
+    page.get_by_text(Q_3000[:40]).first.click()  # an example question fills the box
+    page.wait_for_function("document.querySelector('#question textarea').value.includes('September 2017')")
+    page.locator("#ask").click()
     chat = page.locator("#chat")
     chip = chat.locator('a[href="#source-1"]').first
     chip.wait_for(timeout=60_000)
@@ -134,5 +136,50 @@ def test_login_required_when_auth_is_on(engine):
         assert wrong.status_code in (400, 401)
         assert right.status_code == 200
         assert httpx.get(url + "config").status_code in (401, 403) or "login" in httpx.get(url).text.lower()
+    finally:
+        demo.close()
+
+
+def test_safe_upload_names():
+    from ui.app import safe_name
+
+    assert safe_name("../../etc/passwd") == "passwd"
+    assert safe_name("..\\..\\boot.ini") == "boot.ini"
+    assert safe_name("..") == "upload"
+    assert safe_name(".bashrc.txt") == "bashrc.txt"
+    assert safe_name("Rapport d’été.md") == "Rapport d_été.md"
+    assert len(safe_name("x" * 300 + ".txt")) == 100 and safe_name("x" * 300 + ".txt").endswith(".txt")
+
+
+def test_browser_upload_then_ask(tmp_path, embedder, browser):
+    from rag import Engine
+    from rag.documents import Document
+    from rag.ingest import build_index
+
+    build_index([Document(text="Port notes\n\nThe old lighthouse keeper retired in 1990 after thirty years of service.",
+                          source="seed.txt", title="notes")], tmp_path / "mine", embedder=embedder)
+    up = tmp_path / "in"
+    up.mkdir()
+    good = up / "Rapport d’été.md"
+    good.write_text("# Glacier survey\n\nThe survey team measured the Aletsch glacier retreating 51 metres in 2023, "
+                    "the largest loss since records began.\n", encoding="utf-8")
+    bad = up / "tool.exe"
+    bad.write_bytes(b"MZ\x00\x01")
+    demo, url = _start(Engine(tmp_path / "mine", embedder=embedder))
+    try:
+        page = browser.new_page()
+        page.goto(url)
+        page.get_by_text("Add articles to this index").click()
+        page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
+        page.wait_for_timeout(1500)
+        page.locator("#add").click()
+        page.locator("#added").get_by_text("added 1 file").wait_for(timeout=90_000)
+        _ask(page, "How far did the Aletsch glacier retreat in 2023?")
+        page.locator('#chat a[href="#source-1"]').first.wait_for(timeout=60_000)
+        assert "51 metres" in page.locator("#chat").inner_text()
+        assert "Glacier survey" in page.locator("#sources").inner_text()
+        page.close()
+        stored = tmp_path / "uploads" / "mine"
+        assert sorted(p.name for p in stored.iterdir()) == ["Rapport d_été.md"]
     finally:
         demo.close()

@@ -16,7 +16,83 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
-from rag import CANNOT_ANSWER, Engine  # noqa: E402
+import shutil  # noqa: E402
+import threading  # noqa: E402
+import unicodedata  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from rag import CANNOT_ANSWER, SUFFIXES, Engine, list_indexes  # noqa: E402
+from rag.engine import ingest  # noqa: E402  (rag.ingest is the module of the same name)
+
+#: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``).
+MAX_UPLOAD_MB = float(os.environ.get("RAG_UI_MAX_UPLOAD_MB") or 20)
+
+
+def safe_name(name: str) -> str:
+    """A file name safe to store: the last path component only (no ``..`` or folders), letters,
+    digits, spaces, dots, dashes and underscores, no leading dot, at most 100 characters.
+    "../../etc/passwd" -> "passwd"; "Café report.pdf" stays."""
+    base = unicodedata.normalize("NFKC", name.replace("\\", "/").split("/")[-1])
+    base = re.sub(r"[^\w .-]", "_", base).strip(" .")
+    stem, dot, suffix = base.rpartition(".")
+    if dot and len(base) > 100:
+        base = stem[: 99 - len(suffix)] + "." + suffix
+    return base[:100] or "upload"
+
+
+class EngineHolder:
+    """The engine the chat currently uses: switchable between indexes, reloadable after uploads."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._cache = {str(engine.index_dir): engine}
+        self._lock = threading.Lock()
+
+    def choices(self) -> list[str]:
+        """Index folders the chat can switch to: those under the index root, and the current one."""
+        paths = [str(p) for p in list_indexes(self.engine.settings.index_root)]
+        cur = str(self.engine.index_dir)
+        return paths if cur in paths else [cur, *paths]
+
+    def use(self, index_dir: str) -> Engine:
+        with self._lock:
+            if index_dir not in self._cache:
+                self._cache[index_dir] = Engine(index_dir, embedder=self.engine.embedder)
+            self.engine = self._cache[index_dir]
+            return self.engine
+
+    def add_files(self, paths: list[str]) -> str:
+        """Copy uploaded files (allowed types, size limit, safe names) beside the index and add
+        them to it; returns a Markdown report. The new articles are answerable at once."""
+        eng = self.engine
+        folder = eng.index_dir.parent / "uploads" / eng.index_dir.name
+        folder.mkdir(parents=True, exist_ok=True)
+        kept, notes = [], []
+        for src in paths:
+            name = safe_name(Path(src).name)
+            suffix = Path(name).suffix.lower()
+            size = Path(src).stat().st_size
+            if suffix not in SUFFIXES:
+                notes.append(f"{name}: not accepted (allowed: {', '.join(sorted(SUFFIXES))})")
+            elif size > MAX_UPLOAD_MB * 1e6:
+                notes.append(f"{name}: {size / 1e6:.1f} MB is over the {MAX_UPLOAD_MB:g} MB limit")
+            else:
+                dest = folder / name
+                shutil.copyfile(src, dest)
+                kept.append(dest)
+        if kept:
+            with self._lock:
+                default = eng.index_dir.resolve() == eng.settings.default_index_dir.resolve()
+                try:
+                    report = ingest(kept, eng.index_dir, include_default=default, embedder=eng.embedder)
+                except ValueError as e:
+                    return md_escape(str(e))
+                notes = [f"added {len(kept)} file(s): the index now holds {report.documents} document(s), "
+                         f"{report.chunks} passages"] + [f"skipped {r}" for r in report.skipped] + notes
+                fresh = Engine(eng.index_dir, embedder=eng.embedder)
+                self._cache[str(eng.index_dir)] = fresh
+                self.engine = fresh
+        return "\n".join(f"- {md_escape(n)}" for n in notes) or "Nothing to add."
 
 EXAMPLES = [
     "How many active Chinese investigations were running through Interpol by September 2017?",
@@ -115,7 +191,8 @@ def chat_text(answer) -> str:
 
 
 def build_app(engine: Engine) -> gr.Blocks:
-    """The chat UI bound to ``engine``."""
+    """The chat UI, starting on ``engine``'s index."""
+    holder = EngineHolder(engine)
 
     def respond(message: str, history: list, k: int, mode_label: str):
         history = list(history or [])
@@ -129,7 +206,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         yield history, gr.update(), "", gr.update()
         partial, answer = "", None
         try:
-            for item in engine.ask_stream(message, k=int(k), history=prior, mode=MODES.get(mode_label)):
+            for item in holder.engine.ask_stream(message, k=int(k), history=prior, mode=MODES.get(mode_label)):
                 if isinstance(item, str):
                     partial += item
                     history[-1] = {"role": "assistant", "content": md_escape(partial)}
@@ -147,7 +224,7 @@ def build_app(engine: Engine) -> gr.Blocks:
         """Ask a question; returns the Answer fields (question, text, citations, passages,
         refused, reason, ...) as JSON. ``mode``: none | openai | local ("" = server default)."""
         try:
-            return engine.ask(question, k=int(k), mode=mode or None).to_dict()
+            return holder.engine.ask(question, k=int(k), mode=mode or None).to_dict()
         except (ValueError, TypeError) as e:  # bad input: the plain message reaches the client
             raise gr.Error(str(e)) from None
 
@@ -165,6 +242,13 @@ def build_app(engine: Engine) -> gr.Blocks:
                     k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Passages to retrieve (top-k)")
                     default_mode = next(lbl for lbl, m in MODES.items() if m == engine.llm_config().mode)
                     mode = gr.Radio(list(MODES), value=default_mode, label="Answer mode")
+                    index = gr.Dropdown(holder.choices(), value=str(engine.index_dir), label="Index",
+                                        allow_custom_value=False, elem_id="index")
+                with gr.Accordion("Add articles to this index", open=False):
+                    files = gr.File(file_count="multiple", file_types=sorted(SUFFIXES), elem_id="upload",
+                                    label=f"Text, Markdown, HTML or PDF, up to {MAX_UPLOAD_MB:g} MB each")
+                    add = gr.Button("Add to the index", elem_id="add")
+                    added = gr.Markdown(elem_id="added")
                 gr.Examples(EXAMPLES, inputs=box, label="Example questions")
                 with gr.Accordion("Copy the answer with its citations (Markdown)", open=False):
                     md = gr.Textbox(show_label=False, lines=5, buttons=["copy"], elem_id="answer-md")
@@ -175,6 +259,21 @@ def build_app(engine: Engine) -> gr.Blocks:
         send.click(respond, [box, chat, k, mode], [chat, sources, box, md], api_visibility="private")
         box.submit(respond, [box, chat, k, mode], [chat, sources, box, md], api_visibility="private")
         gr.api(api_ask, api_name="ask")
+
+        def switch(index_dir: str):
+            try:
+                holder.use(index_dir)
+            except Exception as e:  # noqa: BLE001 - a broken index: say so, keep the current one
+                gr.Warning(f"Cannot open {index_dir}: {e}")
+            return [], "<i>Cited passages appear here.</i>"
+
+        def upload(paths):
+            if not paths:
+                return "Choose files first."
+            return holder.add_files([p if isinstance(p, str) else p.name for p in paths])
+
+        index.change(switch, [index], [chat, sources], api_visibility="private")
+        add.click(upload, [files], [added], api_visibility="private")
     return demo
 
 
@@ -214,6 +313,7 @@ def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent
     demo = build_app(engine)
     demo.queue(default_concurrency_limit=4, max_size=64)
     result = demo.launch(server_name=host, server_port=port, share=False, css=CSS, head=HEAD,
+                         max_file_size=f"{MAX_UPLOAD_MB:g}mb",
                          prevent_thread_lock=prevent_thread_lock, footer_links=["api"], auth=auth,
                          quiet=quiet)
     return demo, result
