@@ -67,17 +67,13 @@ class ExtractiveAnswerer:
         self.tie = tie
         self.min_words = min_words
         self.stats = TermStats.from_bm25(stored.bm25)
-        self.row_of = {c.id: i for i, c in enumerate(stored.chunks)}
-        rows = stored.sentences[:, 0] if len(stored.sentences) else np.zeros(0, dtype=np.int32)
-        self._first = np.searchsorted(rows, np.arange(len(stored.chunks) + 1))
 
     def evidence(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
         """Scored candidate sentences of ``passages``, best first."""
         q_terms = terms(question)
         out: list[Evidence] = []
         for p in passages:
-            row = self.row_of[p.chunk.id]
-            lo, hi = int(self._first[row]), int(self._first[row + 1])
+            lo, hi = self.stored.sentence_range(self.stored.row_of[p.chunk.id])
             if hi <= lo:
                 continue
             cos = self.stored.sent_vectors[lo:hi] @ qvec

@@ -102,18 +102,15 @@ class CitationChecker:
         self.stored = stored
         self.min_coverage = min_coverage
         self.min_similarity = min_similarity
-        self.row_of = {c.id: i for i, c in enumerate(stored.chunks)}
-        rows = stored.sentences[:, 0] if len(stored.sentences) else np.zeros(0, dtype=np.int32)
-        self._first = np.searchsorted(rows, np.arange(len(stored.chunks) + 1))
 
     def support(self, sentence: str, svec: np.ndarray, passage: Passage) -> tuple[float, float]:
         """``(coverage, similarity)`` of ``sentence`` (embedding ``svec``) against ``passage``."""
         text = passage.chunk.text
-        row = self.row_of.get(passage.chunk.id)
+        row = self.stored.row_of.get(passage.chunk.id)
         if row is None:
             spans = [(None, s, e) for s, e in split_sentences(text)]
         else:
-            lo, hi = int(self._first[row]), int(self._first[row + 1])
+            lo, hi = self.stored.sentence_range(row)
             spans = [(j, int(s), int(e)) for j, (_, s, e) in zip(range(lo, hi), self.stored.sentences[lo:hi])]
         spans = [sp for sp in spans if not INJECTION.search(text[sp[1]:sp[2]])]
         if not spans:
@@ -212,10 +209,10 @@ class CitationChecker:
 
     def _quote(self, passage: Passage, sentences: list[str]) -> str:
         """The passage sentence most similar to the answer sentences citing it (exact text)."""
-        row = self.row_of.get(passage.chunk.id)
+        row = self.stored.row_of.get(passage.chunk.id)
         if row is None:
             return passage.chunk.text
-        lo, hi = int(self._first[row]), int(self._first[row + 1])
+        lo, hi = self.stored.sentence_range(row)
         if hi <= lo:
             return passage.chunk.text
         q = self.embedder.encode([" ".join(sentences)])[0]

@@ -93,15 +93,13 @@ class FeatureReranker:
         self.stats = stats
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
         self.bias = BIAS if bias is None else float(bias)
-        rows = stored.sentences[:, 0] if len(stored.sentences) else np.zeros(0, dtype=np.int32)
-        self._first = np.searchsorted(rows, np.arange(len(stored.chunks) + 1))
         self._chunk_terms = lru_cache(maxsize=200_000)(self._terms_of)
 
     def _terms_of(self, row: int):
         c = self.stored.chunks[row]
         title = terms(c.title)
         body = terms(c.text)
-        lo, hi = int(self._first[row]), int(self._first[row + 1])
+        lo, hi = self.stored.sentence_range(row)
         # a sentence that is itself a question restates, it is not evidence: it gets no terms
         sent_seqs = [[] if _is_question(c.text[int(s):int(e)]) else terms(c.text[int(s):int(e)])
                      for _, s, e in self.stored.sentences[lo:hi]]
@@ -127,7 +125,7 @@ class FeatureReranker:
         sv = self.stored.sent_vectors
         for i, row in enumerate(rows):
             all_terms, pairs, title_terms, sents, positions, sent_pairs, asks = self._chunk_terms(int(row))
-            lo, hi = int(self._first[row]), int(self._first[row + 1])
+            lo, hi = self.stored.sentence_range(row)
             s_sims = sv[lo:hi] @ qvec if hi > lo else np.asarray([dense[i]])
             if hi > lo and asks.any() and not asks.all():
                 s_sims = np.where(asks, -1.0, s_sims)

@@ -70,7 +70,7 @@ class HybridRetriever:
         self.candidates = candidates
         self.dup_cos = dup_cos
         self.vocab = set(bm25.vocab_dict) if hasattr(bm25, "vocab_dict") else None
-        self.row_of = {c.id: i for i, c in enumerate(stored.chunks)}
+        self.row_of = stored.row_of
         self.reranker = FeatureReranker(stored, TermStats.from_bm25(bm25)) if rerank else None
 
     def bm25_scores(self, question: str) -> np.ndarray:

@@ -25,6 +25,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,21 @@ class StoredIndex:
     sentences: np.ndarray
     sent_vectors: np.ndarray
     bm25: object = None
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        """Chunk id -> row (= FAISS id)."""
+        return {c.id: i for i, c in enumerate(self.chunks)}
+
+    @cached_property
+    def _sentence_starts(self) -> np.ndarray:
+        rows = self.sentences[:, 0] if len(self.sentences) else np.zeros(0, dtype=np.int32)
+        return np.searchsorted(rows, np.arange(len(self.chunks) + 1))
+
+    def sentence_range(self, row: int) -> tuple[int, int]:
+        """``(lo, hi)``: the rows of ``sentences`` / ``sent_vectors`` that belong to chunk ``row``."""
+        starts = self._sentence_starts
+        return int(starts[row]), int(starts[row + 1])
 
 
 def _fsync_dir(path: Path) -> None:
