@@ -27,21 +27,6 @@ from rag.retriever import HybridRetriever  # noqa: E402
 from rag.store import load_index  # noqa: E402
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1e-2, iters: int = 30) -> np.ndarray:
-    """Weights (last = bias) of an L2-penalised logistic regression, by Newton's method."""
-    Xb = np.hstack([X, np.ones((len(X), 1))])
-    w = np.zeros(Xb.shape[1])
-    for _ in range(iters):
-        p = 1 / (1 + np.exp(-(Xb @ w)))
-        grad = Xb.T @ (p - y) + l2 * w
-        hess = (Xb * (p * (1 - p))[:, None]).T @ Xb + l2 * np.eye(len(w))
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-6:
-            break
-    return w
-
-
 def fit_listwise(groups, l2: float = 1e-3, iters: int = 600, lr: float = 0.05) -> np.ndarray:
     """Weights of a linear scorer trained with the listwise softmax loss (ListNet top-1, Cao et
     al. 2007): maximise the softmax probability of the gold candidates in each question's list.
@@ -94,24 +79,21 @@ def main() -> None:
     questions = [json.loads(x) for x in (DATA / "questions.jsonl").read_text().splitlines() if x.strip()]
     qvecs = question_vectors(questions, emb)
     keep = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) < 24]
-    r = HybridRetriever(stored, stored.bm25)
-    groups, Xs, ys = [], [], []
+    r = HybridRetriever(stored, stored.bm25, rerank=True)  # the reranker's features, any weights
+    groups = []
     for i in keep:
         q, qv = questions[i], qvecs[i]
         rows, _, dense, bm25n, fused = r.candidates_for(q["question"], qv, 10)
         feats = r.reranker.features(q["question"], qv, rows, dense, bm25n)
         pids = [stored.chunks[x].source for x in rows]
         labels = np.array([p == q["gold_pid"] for p in pids], dtype=np.float64)
-        groups.append((feats, labels, pids))
-        Xs.append(feats)
-        ys.append(labels)
-        groups[-1] = (feats, labels, pids, fused)
+        groups.append((feats, labels, pids, fused))
     w = fit_listwise([(g[0], g[1]) for g in groups])
     recall = sum(g[1].any() for g in groups) / len(groups)
-    g3 = [(g[0], g[1], g[2]) for g in groups]
+    stage2 = mrr([(g[0], g[1], g[2]) for g in groups], lambda f: f @ w[:-1] + w[-1])
     stage1 = mrr([(g[3][:, None], g[1], g[2]) for g in groups], lambda f: f[:, 0])
     print(f"{len(groups)} tuning questions (articles 00-23); candidates hold the gold paragraph for {recall:.3f}")
-    print(f"stage 1 fused MRR@10 {stage1:.4f}; fitted stage 2 MRR@10 {mrr(g3, lambda f: f @ w[:-1] + w[-1]):.4f}")
+    print(f"stage 1 fused MRR@10 {stage1:.4f}; fitted stage 2 MRR@10 {stage2:.4f}")
     print("WEIGHTS = np.array([" + ", ".join(f"{x:.4f}" for x in w[:-1]) + "], dtype=np.float64)")
     print(f"BIAS = {w[-1]:.4f}")
     print("features:", ", ".join(f"{n}={x:+.3f}" for n, x in zip(FEATURES, w)))

@@ -86,6 +86,13 @@ def is_refusal(reply: str) -> bool:
     return CANNOT_ANSWER.lower()[:24] in norm or norm.startswith("i cannot answer")
 
 
+def _cite(spans: dict, passage: Passage, sentence: str, vector: np.ndarray) -> None:
+    """Record that ``sentence`` (embedding ``vector``) cites ``passage``."""
+    _, sents, vecs = spans.setdefault(passage.chunk.id, (passage, [], []))
+    sents.append(sentence)
+    vecs.append(vector)
+
+
 class CitationChecker:
     """Verifies a generated reply against the numbered passages it was given.
 
@@ -133,7 +140,7 @@ class CitationChecker:
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
         vecs = self.embedder.encode([s for s, _ in parsed])
         numbers: dict[str, int] = {}
-        spans: dict[str, tuple[Passage, list[str]]] = {}
+        spans: dict[str, tuple[Passage, list[str], list[np.ndarray]]] = {}
         verdicts: list[SentenceVerdict] = []
         raw_cites = held = attributed = 0
         for (sent, nums), svec in zip(parsed, vecs):
@@ -151,7 +158,7 @@ class CitationChecker:
                     num = numbers.setdefault(p.chunk.id, len(numbers) + 1)
                     if num not in v.citations:
                         v.citations.append(num)
-                    spans.setdefault(p.chunk.id, (p, []))[1].append(sent)
+                    _cite(spans, p, sent, svec)
             if not nums:
                 # the model cited nothing: attribute the sentence to the source that supports it
                 # best, if one passes the same check (small models often omit markers)
@@ -163,7 +170,7 @@ class CitationChecker:
                     if cov >= self.min_coverage and sim >= self.min_similarity:
                         attributed += 1
                         v.citations.append(numbers.setdefault(p.chunk.id, len(numbers) + 1))
-                        spans.setdefault(p.chunk.id, (p, []))[1].append(sent)
+                        _cite(spans, p, sent, svec)
                         v.note = "no citation from the model; cited by the checker"
                     else:
                         v.note = "no citation, and no source supports it"
@@ -193,9 +200,9 @@ class CitationChecker:
             parts.append(body)
         citations = []
         for cid, n in numbers.items():
-            p, sents = spans[cid]
+            p, sents, svecs = spans[cid]
             citations.append(Citation(number=n, chunk_id=cid, title=p.chunk.title, url=p.chunk.url,
-                                      paragraph=p.chunk.paragraph, quote=self._quote(p, sents),
+                                      paragraph=p.chunk.paragraph, quote=self._quote(p, sents, svecs),
                                       score=p.score, page=p.chunk.page))
         unsupported = sum(not v.supported for v in verdicts)
         answer = Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
@@ -207,15 +214,16 @@ class CitationChecker:
                             "citations": raw_cites, "verified_citations": held, "attributed": attributed}
         return answer
 
-    def _quote(self, passage: Passage, sentences: list[str]) -> str:
-        """The passage sentence most similar to the answer sentences citing it (exact text)."""
+    def _quote(self, passage: Passage, sentences: list[str], vectors: list[np.ndarray]) -> str:
+        """The passage sentence most similar to the answer sentences citing it (exact text);
+        ``vectors`` are those sentences' embeddings, reused when one sentence cites it."""
         row = self.stored.row_of.get(passage.chunk.id)
         if row is None:
             return passage.chunk.text
         lo, hi = self.stored.sentence_range(row)
         if hi <= lo:
             return passage.chunk.text
-        q = self.embedder.encode([" ".join(sentences)])[0]
+        q = vectors[0] if len(sentences) == 1 else self.embedder.encode([" ".join(sentences)])[0]
         j = lo + int(np.argmax(self.stored.sent_vectors[lo:hi] @ q))
         _, s, e = (int(x) for x in self.stored.sentences[j])
         return passage.chunk.text[s:e]
