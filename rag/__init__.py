@@ -12,7 +12,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "list_indexes": "engine",
+    "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "list_indexes": "engine", "remove_documents": "engine", "index_stats": "engine",
     "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types",
     "Settings": "settings", "CANNOT_ANSWER": "prompts",
     "IndexMismatchError": "store", "IndexNotFoundError": "store", "IndexCorruptError": "store",

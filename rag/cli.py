@@ -1,4 +1,5 @@
-"""The ``rag`` command line: ``rag ingest``, ``rag ask``, ``rag serve``, ``rag eval``.
+"""The ``rag`` command line: ``rag ingest``, ``rag ask``, ``rag serve``, ``rag eval``, ``rag stats``,
+``rag remove``.
 
 Every command takes ``--index DIR``; the default is the bundled corpus's index
 (``index/default``), built on first use.
@@ -20,16 +21,55 @@ def _engine(index: str | None):
 
 def cmd_ingest(args) -> int:
     from .engine import ingest
-    from .settings import Settings
 
     default = args.index is None
-    index_dir = Path(args.index) if args.index else Settings.from_env().default_index_dir
+    index_dir = _index_dir(args)
     report = ingest(args.paths, index_dir, include_default=default, rebuild=args.rebuild,
                     show_progress=not args.quiet)
     print(report.summary())
     if default:
         print("(the bundled Interpol articles are kept in the default index; "
               "use --index DIR for an index of your files only)")
+    return 0
+
+
+def _index_dir(args) -> Path:
+    from .settings import Settings
+
+    return Path(args.index) if args.index else Settings.from_env().default_index_dir
+
+
+def cmd_remove(args) -> int:
+    from .engine import remove_documents
+
+    report = remove_documents(args.docs, _index_dir(args))
+    print(report.summary())
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def cmd_stats(args) -> int:
+    from .engine import index_stats
+
+    s = index_stats(_index_dir(args))
+    if args.json:
+        print(json.dumps(s, indent=2, ensure_ascii=False))
+        return 0
+    print(f"index        {s['index']} ({s['version']})\n"
+          f"documents    {s['documents']}\n"
+          f"chunks       {s['chunks']}  (sentences {s['sentences']}, duplicates stored once {s['duplicates_dropped']})\n"
+          f"embedder     {s['embedder']} ({s['dim']}-d)\n"
+          f"index type   {s['index_type']}\n"
+          f"size on disk {_size(s['bytes_on_disk'])}\n"
+          f"created      {s['created']}")
+    for src in s["sources"]:
+        print(f"  {src['chunks']:>6} chunks  {src['title']}  [{src['source']}]")
     return 0
 
 
@@ -93,12 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="index folder (default: the bundled corpus's index under index/)")
         return sp
 
-    sp = with_index(sub.add_parser("ingest", help="index text, Markdown, HTML or PDF files, or folders of them"))
+    sp = with_index(sub.add_parser("ingest", help="index text, Markdown, HTML, PDF or Word (.docx) files, or folders of them"))
     sp.add_argument("paths", nargs="+", metavar="PATH")
     sp.add_argument("--quiet", action="store_true", help="no progress bar")
     sp.add_argument("--rebuild", action="store_true",
                     help="index only PATHs (drop the files the index held before)")
     sp.set_defaults(func=cmd_ingest)
+
+    sp = with_index(sub.add_parser("remove", help="drop documents from the index (by path, file name or title)"))
+    sp.add_argument("docs", nargs="+", metavar="DOC")
+    sp.set_defaults(func=cmd_remove)
+
+    sp = with_index(sub.add_parser("stats", help="documents, chunks, embedder, index type and size on disk"))
+    sp.add_argument("--json", action="store_true", help="print the figures as JSON")
+    sp.set_defaults(func=cmd_stats)
 
     sp = with_index(sub.add_parser("ask", help="ask a question"))
     sp.add_argument("question")

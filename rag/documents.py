@@ -22,8 +22,9 @@ from pathlib import Path
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 PDF_SUFFIXES = {".pdf"}
+DOCX_SUFFIXES = {".docx"}
 #: Every file type :func:`read_file` accepts.
-SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
 #: Largest text or PDF file read, in bytes.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Largest HTML file read, in bytes (an HTML file is parsed into a tree, several times its size).
@@ -216,6 +217,44 @@ _HTML_BLOCKS = ["p", "div", "section", "article", "main", "header", "h1", "h2", 
                 "td", "th", "figure", "figcaption", "hr", "address", "details", "summary"]
 
 
+def _html_meta(soup) -> dict:
+    """Title, canonical URL, author and date from a page's ``<head>`` (Open Graph, Dublin Core,
+    ``article:*`` and plain ``<meta name>`` tags, ``<link rel=canonical>``, ``<time datetime>``).
+    Keys are present only when found."""
+    def meta(*names):
+        for n in names:
+            tag = soup.find("meta", attrs={"property": n}) or soup.find("meta", attrs={"name": n})
+            if tag and tag.get("content", "").strip():
+                return " ".join(tag["content"].split())
+        return None
+
+    out = {"title": meta("og:title", "dc.title", "DC.title", "twitter:title"),
+           "author": meta("author", "article:author", "dc.creator", "DC.creator", "byl"),
+           "date": meta("article:published_time", "date", "dc.date", "DC.date", "pubdate",
+                        "og:published_time")}
+    link = soup.find("link", rel=lambda r: r and "canonical" in (r if isinstance(r, list) else [r]))
+    url = (link.get("href") if link else None) or meta("og:url")
+    if url and re.match(r"^https?://", url.strip()):
+        out["url"] = url.strip()
+    if not out["date"]:
+        t = soup.find("time", attrs={"datetime": True})
+        out["date"] = t["datetime"].strip() if t else None
+    return {k: v for k, v in out.items() if v}
+
+
+def html_document(markup: bytes | str) -> tuple[str, dict]:
+    """:func:`html_to_text` plus the page's metadata: ``(text, meta)``, ``meta`` holding any of
+    ``title`` (``<title>`` when no Open Graph title), ``url`` (canonical), ``author``, ``date``."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    meta = _html_meta(soup)
+    text, title = _soup_text(soup)
+    if title and "title" not in meta:
+        meta["title"] = title
+    return text, meta
+
+
 def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
     """The readable text of an HTML page and its ``<title>``: ``(text, title or None)``.
 
@@ -224,9 +263,14 @@ def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
     blank line, whitespace inside them collapsed. Bytes are decoded by Beautiful Soup (BOM,
     ``<meta charset>``, else detection).
     """
-    from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruction
+    from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(markup, "html.parser")
+    return _soup_text(BeautifulSoup(markup, "html.parser"))
+
+
+def _soup_text(soup) -> tuple[str, str | None]:
+    from bs4 import Comment, Declaration, Doctype, ProcessingInstruction
+
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     for tag in soup(_HTML_DROP):
         tag.decompose()
@@ -243,8 +287,8 @@ def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
     return "\n\n".join(p for p in paragraphs if p), (" ".join(title.split()) or None) if title else None
 
 
-def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, str | None]:
-    """:func:`html_to_text` of an HTML file of at most ``limit`` bytes. Raises
+def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, dict]:
+    """:func:`html_document` (text and metadata) of an HTML file of at most ``limit`` bytes. Raises
     :class:`DocumentError` (over the limit, binary) or ``OSError``."""
     path = Path(path)
     with open(path, "rb") as f:
@@ -253,7 +297,29 @@ def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, st
         raise DocumentError(f"{path.name}: over the {limit:,}-byte limit for HTML")
     if b"\x00" in data[:8192] and not _bom_encoding(data):
         raise DocumentError(f"{path.name}: binary data, not HTML")
-    return html_to_text(data)
+    return html_document(data)
+
+
+def read_docx(path: str | Path) -> tuple[str, dict]:
+    """The text of a Word document (``python-docx``): paragraphs in order, then table rows (cells
+    joined by " | "), separated by blank lines; and its core properties as metadata (``title``,
+    ``author``, ``date``). Raises :class:`DocumentError` for a file that is not a readable .docx."""
+    import docx
+
+    path = Path(path)
+    try:
+        d = docx.Document(str(path))
+        blocks = [" ".join(p.text.split()) for p in d.paragraphs]
+        for table in d.tables:
+            for row in table.rows:
+                cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))
+                blocks.append(" | ".join(c for c in cells if c))
+        cp = d.core_properties
+        meta = {"title": (cp.title or "").strip(), "author": (cp.author or "").strip(),
+                "date": cp.created.date().isoformat() if cp.created else ""}
+    except Exception as e:  # python-docx raises zip, XML and key errors on damaged files
+        raise DocumentError(f"{path.name}: unreadable Word document ({type(e).__name__}: {_one_line(e, 120)})") from e
+    return "\n\n".join(b for b in blocks if b), {k: v for k, v in meta.items() if v}
 
 
 def read_pdf(path: str | Path) -> tuple[list[str], str | None]:
@@ -286,11 +352,12 @@ def read_pdf(path: str | Path) -> tuple[list[str], str | None]:
 
 
 def read_file(path: str | Path) -> Document:
-    """Read one text, Markdown, HTML or PDF file into a :class:`Document`.
+    """Read one text, Markdown, HTML, PDF or Word (.docx) file into a :class:`Document`.
 
-    The title is the file name without its suffix (an HTML ``<title>`` or PDF title takes its
-    place; an archive page's own title lines still split it into articles). A sidecar
-    ``NAME.meta.json`` with ``title``/``url`` overrides these. Text files are streamed (memory:
+    The title is the file name without its suffix (an HTML, PDF or Word title takes its place;
+    an archive page's own title lines still split it into articles); an HTML page's canonical URL,
+    author and date, and a Word file's author and date, go to ``url`` and ``meta``. A sidecar
+    ``NAME.meta.json`` (``title``, ``url``, ``author``, ``date``, ``articles``) overrides these. Text files are streamed (memory:
     about twice the text); PDF pages are joined by blank lines and their offsets kept in
     ``page_starts``. Raises :class:`DocumentError` with a one-line reason for unsupported types
     and for empty, oversized, binary or undecodable files; ``OSError`` when it cannot be read.
@@ -306,11 +373,15 @@ def read_file(path: str | Path) -> Document:
         raise DocumentError(f"{path.name}: {size:,} bytes, over the {limit:,}-byte limit")
     if size == 0:
         raise DocumentError(f"{path.name}: empty file")
-    title = page_starts = None
+    page_starts = None
+    found: dict = {}
     if suffix in HTML_SUFFIXES:
-        text, title = read_html(path, limit=limit)
+        text, found = read_html(path, limit=limit)
+    elif suffix in DOCX_SUFFIXES:
+        text, found = read_docx(path)
     elif suffix in PDF_SUFFIXES:
         pages, title = read_pdf(path)
+        found = {"title": title} if title else {}
         pages = [p.replace("\r\n", "\n").replace("\r", "\n").strip() for p in pages]
         page_starts, pos = [], 0
         for p in pages:
@@ -329,7 +400,8 @@ def read_file(path: str | Path) -> Document:
             meta = json.loads(sidecar.read_text(encoding="utf-8"))
         except ValueError as e:
             raise DocumentError(f"{sidecar.name}: invalid JSON ({_one_line(e)})") from e
-    return Document(text=text, source=str(path.resolve()), title=meta.get("title") or title or path.stem,
+    meta = {**found, **meta}
+    return Document(text=text, source=str(path.resolve()), title=meta.get("title") or path.stem,
                     url=meta.get("url"), article_urls=_article_urls(meta), meta=meta,
                     page_starts=page_starts)
 

@@ -107,14 +107,30 @@ class Embedder:
         torch.set_num_threads(max(1, int(n)))
 
     def encode(self, texts: list[str], *, batch_size: int | None = None,
-               show_progress: bool = False) -> np.ndarray:
+               show_progress: bool = False, desc: str = "Embedding") -> np.ndarray:
         """Embed ``texts``. Returns an ``(n, 384)`` float32 array, rows L2-normalised.
 
         Texts longer than 256 tokens are truncated by the model. An empty list gives ``(0, 384)``.
+        With ``show_progress`` a tqdm bar on stderr counts texts and texts/s; the texts are then
+        encoded longest first in blocks of 8 batches (as ``SentenceTransformer.encode`` orders
+        them itself), so the bar costs no padding.
         """
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = self.model.encode(list(texts), batch_size=batch_size or self.batch_size,
-                                 normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=show_progress)
-        return np.ascontiguousarray(vecs, dtype=np.float32)
+        bs = batch_size or self.batch_size
+        kw = dict(batch_size=bs, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        if not show_progress:
+            return np.ascontiguousarray(self.model.encode(list(texts), **kw), dtype=np.float32)
+        import sys
+
+        from tqdm.auto import tqdm
+
+        model = self.model  # load before the bar starts, so its rate counts only encoding
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with tqdm(total=len(texts), desc=desc, unit=" chunks", file=sys.stderr, smoothing=0.1) as bar:
+            for i in range(0, len(texts), 8 * bs):
+                block = order[i:i + 8 * bs]
+                out[block] = model.encode([texts[j] for j in block], **kw)
+                bar.update(len(block))
+        return out

@@ -18,7 +18,7 @@ from .ingest import IngestReport, build_index
 from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
 from .settings import MAX_QUESTION_CHARS, Settings
-from .store import FORMAT_VERSION, load_index, read_manifest, write_lock
+from .store import FORMAT_VERSION, IndexNotFoundError, current_version, load_index, read_manifest, write_lock
 from .types import Answer, Passage
 from .vectors import set_search_threads
 
@@ -48,20 +48,23 @@ def index_is_fresh(index_dir: str | Path, documents: list[Document], embedder: E
     return all(d.sha256 in have for d in documents)
 
 
-def recorded_sources(index_dir: str | Path) -> tuple[list[Document], list[str]]:
+def recorded_sources(index_dir: str | Path) -> tuple[list[Document], list[str], list[str]]:
     """Re-read the files an index was built from (its manifest's sources that are file paths).
-    Returns ``(documents, skipped reasons)``; bundled sources are not included."""
+    Returns ``(documents, skipped reasons, removed)``: ``removed`` names the files that no longer
+    exist (they drop out of the index); bundled sources are not included."""
     m = read_manifest(index_dir) or {}
-    docs, skipped = [], []
+    docs, skipped, removed = [], [], []
     for src in m.get("sources", []):
         path = src.get("source", "")
         if path.startswith("bundled:"):
             continue
         try:
             docs.append(read_file(path))
+        except FileNotFoundError:
+            removed.append(f"{path}: the file is gone")
         except (DocumentError, OSError) as e:
             skipped.append(f"{path}: no longer readable ({e})")
-    return docs, skipped
+    return docs, skipped, removed
 
 
 def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestReport | None:
@@ -75,8 +78,9 @@ def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestRep
     with write_lock(index_dir):
         if index_is_fresh(index_dir, docs, embedder):
             return None
-        extra, skipped = recorded_sources(index_dir)
-        return build_index(docs + extra, index_dir, embedder=embedder, lock=False, skipped=skipped)
+        extra, skipped, removed = recorded_sources(index_dir)
+        return build_index(docs + extra, index_dir, embedder=embedder, lock=False, skipped=skipped,
+                           removed=removed)
 
 
 def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
@@ -334,10 +338,65 @@ def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: b
         except OSError as e:
             skipped.append(f"{path.name}: cannot be read ({e.strerror or e})")
     with write_lock(index_dir):
-        old, old_skipped = ([], []) if rebuild else recorded_sources(index_dir)
+        old, old_skipped, removed = ([], [], []) if rebuild else recorded_sources(index_dir)
         fresh = {d.source for d in new}
         docs = (default_sources() if include_default else []) + [d for d in old if d.source not in fresh] + new
         if not docs:
             raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
         return build_index(docs, index_dir, skipped=skipped + old_skipped, show_progress=show_progress,
-                           embedder=embedder, lock=False)
+                           embedder=embedder, lock=False, removed=removed)
+
+
+def _matches(src: dict, name: str) -> bool:
+    path = src.get("source", "")
+    try:
+        resolved = str(Path(name).resolve())
+    except OSError:
+        resolved = name
+    return name in (path, src.get("title")) or resolved == path or Path(path).name == name
+
+
+def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embedder | None = None) -> IngestReport:
+    """Drop documents from the index at ``index_dir``; each name is a file path as ingested, its
+    file name, or its title. The rest is kept without re-embedding (vectors are reused).
+
+    Raises ``ValueError`` when a name matches no document, or when nothing would be left (delete
+    the index folder instead), and :class:`~rag.store.IndexNotFoundError` when there is no index.
+    """
+    with write_lock(index_dir):
+        m = read_manifest(index_dir)
+        if m is None:
+            raise IndexNotFoundError(f"No index at {index_dir}.")
+        sources = m.get("sources", [])
+        gone = [s for s in sources if any(_matches(s, n) for n in names)]
+        for n in names:
+            if not any(_matches(s, n) for s in sources):
+                held = ", ".join(Path(s["source"]).name for s in sources) or "nothing"
+                raise ValueError(f"No document {n!r} in the index at {index_dir} (it holds: {held}).")
+        keep = [s for s in sources if s not in gone]
+        if not keep:
+            raise ValueError(f"Removing {', '.join(names)} would leave the index at {index_dir} empty; "
+                             f"delete the folder instead.")
+        docs = default_sources() if any(s["source"].startswith("bundled:") for s in keep) else []
+        old, skipped, removed = recorded_sources(index_dir)
+        kept_paths = {s["source"] for s in keep}
+        docs += [d for d in old if d.source in kept_paths]
+        return build_index(docs, index_dir, embedder=embedder, lock=False, skipped=skipped,
+                           removed=removed + [f"{s['source']}: removed" for s in gone])
+
+
+def index_stats(index_dir: str | Path) -> dict:
+    """Figures of the index at ``index_dir``: documents, chunks, sentences, embedder, index type,
+    size on disk (bytes, live version), creation time and the documents with their chunk counts.
+    Raises :class:`~rag.store.IndexNotFoundError` when there is no index."""
+    version = current_version(index_dir)
+    m = read_manifest(index_dir)
+    if version is None or m is None:
+        raise IndexNotFoundError(f"No index at {index_dir}. Build one with: rag ingest PATH... --index {index_dir}")
+    size = sum(f.stat().st_size for f in version.rglob("*") if f.is_file())
+    return {"index": str(index_dir), "version": version.name, "documents": len(m.get("sources", [])),
+            "chunks": m.get("count"), "sentences": m.get("sentences"), "embedder": m.get("embedder"),
+            "dim": m.get("dim"), "index_type": m.get("index_type"), "bytes_on_disk": size,
+            "created": m.get("created"), "duplicates_dropped": m.get("duplicates_dropped", 0),
+            "sources": [{"source": s.get("source"), "title": s.get("title"), "chunks": s.get("chunks")}
+                        for s in m.get("sources", [])]}

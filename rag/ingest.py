@@ -4,10 +4,22 @@ Each chunk is embedded together with its article title (``"<title>\\n<text>"``),
 that never names its subject is still found by it. Each sentence of each chunk is embedded too,
 once, at ingest time; the offline answerer picks sentences with those vectors, so a question costs
 one embedding call.
+
+Updates are incremental: vectors already in the index are reused by content (a chunk whose title
+and text are unchanged, a sentence whose text is unchanged), so re-running an ingest over the same
+files embeds nothing and a changed file costs only its changed paragraphs. Every build still writes
+a complete new version (see :mod:`rag.store`), so FAISS ids, BM25 and metadata always agree.
+
+The same paragraph met twice (an article on its own page and again inside a tag or archive page)
+is stored once, by a hash of its normalised text (folded, lower-cased, punctuation dropped); the
+copy from the document holding fewer articles — the article's own page — is the one kept.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,13 +30,18 @@ from .chunker import CHUNKER_VERSION, chunk_document
 from .documents import Document
 from .embedder import Embedder
 from .sentences import split_sentences
-from .store import save_index, write_lock
+from .store import IndexError_, load_index, read_manifest, save_index, write_lock
+from .text import fold
 from .types import Chunk
+
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 @dataclass
 class IngestReport:
-    """What an ingest did: counts, the files skipped with their one-line reasons, seconds taken."""
+    """What an ingest did: counts, the chunks it had to embed (the rest were reused from the
+    previous version), duplicate paragraphs stored once, files dropped because they are gone, the
+    files skipped with their one-line reasons, and seconds taken."""
 
     index_dir: Path
     documents: int
@@ -32,11 +49,26 @@ class IngestReport:
     sentences: int
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    embedded: int = 0
+    embedded_sentences: int = 0
+    duplicates: int = 0
+    removed: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         s = (f"Indexed {self.documents} document(s): {self.chunks} chunks, {self.sentences} sentences "
-             f"in {self.seconds:.1f} s -> {self.index_dir}")
+             f"in {self.seconds:.1f} s -> {self.index_dir}\n"
+             f"embedded {self.embedded} new or changed chunk(s) and {self.embedded_sentences} sentence(s); "
+             f"{self.chunks - self.embedded} chunk(s) unchanged")
+        if self.duplicates:
+            s += f"\n{self.duplicates} duplicate paragraph(s) already indexed from another document, stored once"
+        s += "".join(f"\nremoved {r}" for r in self.removed)
         return s + "".join(f"\nskipped {r}" for r in self.skipped)
+
+
+def paragraph_key(text: str) -> str:
+    """Hash of a paragraph's normalised text (accents and typography folded, lower case, words
+    only), so copies that differ in quotes, spacing or punctuation match."""
+    return hashlib.sha1(" ".join(_WORDS.findall(fold(text))).encode()).hexdigest()
 
 
 def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk]:
@@ -58,42 +90,109 @@ def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk
     return chunks
 
 
+def drop_duplicates(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
+    """Keep one copy of each paragraph (by :func:`paragraph_key`), preferring the copy whose
+    document holds the fewest articles (an article's own page over a tag page holding it).
+    Returns ``(kept chunks in their original order, number dropped)``."""
+    articles: dict[str, set[int]] = {}
+    for c in chunks:
+        articles.setdefault(c.source, set()).add(c.article)
+    rank = {src: i for i, src in enumerate(articles)}
+    order = sorted(range(len(chunks)), key=lambda i: (len(articles[chunks[i].source]), rank[chunks[i].source], i))
+    seen: set[str] = set()
+    keep = [False] * len(chunks)
+    for i in order:
+        key = paragraph_key(chunks[i].text)
+        if key not in seen:
+            seen.add(key)
+            keep[i] = True
+    kept = [c for c, k in zip(chunks, keep) if k]
+    return kept, len(chunks) - len(kept)
+
+
 def sentence_spans(chunks: list[Chunk]) -> np.ndarray:
     """``(m, 3)`` int32 rows (chunk row, start, end), offsets into each chunk's text."""
     rows = [(i, s, e) for i, c in enumerate(chunks) for s, e in split_sentences(c.text)]
     return np.asarray(rows, dtype=np.int32).reshape(-1, 3)
 
 
+def _embed_text(c: Chunk) -> str:
+    return f"{c.title}\n{c.text}"
+
+
+def previous_vectors(index_dir: str | Path, embedder: Embedder) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Vectors of the live index at ``index_dir`` by content: ``(chunk vectors by embedded text,
+    sentence vectors by sentence text)``. Empty when there is no usable index there or it was
+    made with another embedder (nothing can be reused then)."""
+    m = read_manifest(index_dir)
+    if not m or m.get("embedder") != embedder.name or m.get("dim") != embedder.dim:
+        return {}, {}
+    try:
+        old = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+    except IndexError_:
+        return {}, {}
+    vecs = old.vectors.reconstruct(np.arange(len(old.chunks)))
+    chunk_vecs = {_embed_text(c): vecs[i] for i, c in enumerate(old.chunks)}
+    sent_vecs = {old.chunks[r].text[s:e]: old.sent_vectors[j] for j, (r, s, e) in enumerate(old.sentences)}
+    return chunk_vecs, sent_vecs
+
+
+def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, *,
+           show_progress: bool, desc: str) -> tuple[np.ndarray, int]:
+    """Vectors of ``texts``, from ``cache`` where present; returns ``(vectors, number embedded)``."""
+    todo = sorted({t for t in texts if t not in cache})
+    if todo:
+        fresh = embedder.encode(todo, show_progress=show_progress, desc=desc)
+        cache = {**cache, **dict(zip(todo, fresh))}
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    for i, t in enumerate(texts):
+        out[i] = cache[t]
+    return out, len(todo)
+
+
 def build_index(documents: list[Document], index_dir: str | Path, *, embedder: Embedder | None = None,
                 skipped: list[str] | None = None, show_progress: bool = False,
-                extra_manifest: dict | None = None, lock: bool = True) -> IngestReport:
+                extra_manifest: dict | None = None, lock: bool = True, reuse: bool = True,
+                removed: list[str] | None = None) -> IngestReport:
     """Chunk, embed and save ``documents`` as the index at ``index_dir`` (replacing what is there).
 
-    Holds the index's writer lock (pass ``lock=False`` when the caller already holds it); the new
-    version becomes live atomically (see :mod:`rag.store`).
-    Raises ``ValueError`` when the documents yield no text to index.
+    With ``reuse`` (the default) vectors of unchanged chunks and sentences are taken from the
+    index already at ``index_dir`` instead of being embedded again. Duplicate paragraphs across
+    documents are stored once (:func:`drop_duplicates`). Holds the index's writer lock (pass
+    ``lock=False`` when the caller already holds it); the new version becomes live atomically
+    (see :mod:`rag.store`). Raises ``ValueError`` when the documents yield no text to index.
     """
     t0 = time.perf_counter()
     embedder = embedder or Embedder()
-    chunks = chunk_documents(documents, embedder)
-    if not chunks:
-        raise ValueError("Nothing to index: the documents contain no text.")
-    spans = sentence_spans(chunks)
-    vectors = embedder.encode([f"{c.title}\n{c.text}" for c in chunks], show_progress=show_progress)
-    sent_vectors = embedder.encode([chunks[r].text[s:e] for r, s, e in spans], show_progress=show_progress)
-    manifest = {
-        "embedder": embedder.name,
-        "dim": embedder.dim,
-        "normalized": True,
-        "metric": "inner_product",
-        "index_type": "IndexIDMap2(IndexFlatIP)",
-        "chunker_version": CHUNKER_VERSION,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "sources": [{"source": d.source, "title": d.title, "sha256": d.sha256} for d in documents],
-        **(extra_manifest or {}),
-    }
     with write_lock(index_dir) if lock else contextlib.nullcontext():
+        chunks, duplicates = drop_duplicates(chunk_documents(documents, embedder))
+        if not chunks:
+            raise ValueError("Nothing to index: the documents contain no text.")
+        spans = sentence_spans(chunks)
+        chunk_cache, sent_cache = previous_vectors(index_dir, embedder) if reuse else ({}, {})
+        vectors, n_chunks = _embed([_embed_text(c) for c in chunks], chunk_cache, embedder,
+                                   show_progress=show_progress, desc="Embedding chunks")
+        sent_vectors, n_sents = _embed([chunks[r].text[s:e] for r, s, e in spans], sent_cache, embedder,
+                                       show_progress=show_progress, desc="Embedding sentences")
+        per_source: dict[str, int] = {}
+        for c in chunks:
+            per_source[c.source] = per_source.get(c.source, 0) + 1
+        manifest = {
+            "embedder": embedder.name,
+            "dim": embedder.dim,
+            "normalized": True,
+            "metric": "inner_product",
+            "chunker_version": CHUNKER_VERSION,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "duplicates_dropped": duplicates,
+            "sources": [{"source": d.source, "title": d.title, "sha256": d.sha256,
+                         "chunks": per_source.get(d.source, 0)} for d in documents],
+            **(extra_manifest or {}),
+        }
+        if show_progress:
+            print(f"Writing the index ({len(chunks)} chunks) to {index_dir} ...", file=sys.stderr, flush=True)
         save_index(index_dir, manifest=manifest, chunks=chunks, vectors=vectors,
                    sentences=spans, sent_vectors=sent_vectors)
     return IngestReport(Path(index_dir), len(documents), len(chunks), len(spans),
-                        list(skipped or []), time.perf_counter() - t0)
+                        list(skipped or []), time.perf_counter() - t0, embedded=n_chunks,
+                        embedded_sentences=n_sents, duplicates=duplicates, removed=list(removed or []))

@@ -89,9 +89,11 @@ class HybridRetriever:
         lex = self.bm25_scores(question)
         rows = [int(i) for i in ids[0] if i >= 0]
         seen = set(rows)
-        rows += [int(i) for i in np.argsort(-lex)[:m] if lex[i] > 0 and int(i) not in seen]
+        top = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)  # O(n), not a full sort
+        top = top[np.lexsort((top, -lex[top]))]
+        rows += [int(i) for i in top if lex[i] > 0 and int(i) not in seen]
         rows_arr = np.asarray(rows, dtype=np.int64)
-        vecs = self.stored.vectors.index.reconstruct_batch(rows_arr)
+        vecs = self.stored.vectors.reconstruct(rows_arr)
         dense = vecs @ qvec
         top = float(lex.max()) if n else 0.0
         bm25n = lex[rows_arr] / top if top > 0 else np.zeros(len(rows), dtype=np.float32)

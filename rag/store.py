@@ -6,7 +6,7 @@ Layout of ``index/<name>/``::
     .lock                 advisory lock held by a writer (fcntl.flock)
     v-<time>-<pid>/       one complete version:
         manifest.json     embedder, dimension, normalisation, chunker version, sources and hashes
-        vectors.faiss     FAISS index of chunk vectors (ids = chunk rows)
+        vectors.faiss     FAISS index of chunk vectors (ids = chunk rows; exact, or IVF-SQ8 when large)
         chunks.jsonl      chunk metadata and text, one JSON object a line, in row order
         sentences.npy     (m, 3) int32: chunk row, start, end (offsets into the chunk text)
         sent_vectors.npy  (m, 384) float32 sentence vectors, L2-normalised
@@ -132,13 +132,12 @@ def save_index(index_dir: str | Path, *, manifest: dict, chunks: list[Chunk], ve
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    vi = VectorIndex.build(vectors)
     manifest = dict(manifest, format=FORMAT_VERSION, count=len(chunks),
-                    sentences=int(len(sentences)))
+                    sentences=int(len(sentences)), index_type=vi.kind)
     tmp = index_dir / f".tmp-{os.getpid()}-{time.time_ns()}"
     tmp.mkdir()
     try:
-        vi = VectorIndex(vectors.shape[1])
-        vi.add(vectors, np.arange(len(chunks), dtype=np.int64))
         vi.save(tmp / "vectors.faiss")
         _write_file(tmp / "chunks.jsonl", "".join(
             json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"))

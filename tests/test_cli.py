@@ -1,8 +1,11 @@
-"""The `rag` command as a user runs it: a real subprocess over the session's index root."""
+"""The `rag` command as a user runs it: a real subprocess over the session's index root (and, where
+start-up cost matters more than the process boundary, the same entry point in-process)."""
 import json
 import os
 import subprocess
 import sys
+
+from rag.cli import main as rag_main
 
 
 def rag(*args, env_root):
@@ -20,20 +23,20 @@ def test_ask_json_cites_gold_article(engine, index_root):
     assert d["citations"][0]["title"] == "China could pull Interpol funding after Meng Hongwei’s arrest"
 
 
-def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root):
-    r = rag("ask", "Who won the 2022 FIFA World Cup?", env_root=index_root)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("The articles don't say")
-    assert "Why: Best evidence score" in r.stdout and "FIFA" in r.stdout
+def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root, capsys):
+    assert rag_main(["ask", "Who won the 2022 FIFA World Cup?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The articles don't say")
+    assert "Why: Best evidence score" in out and "FIFA" in out
 
 
-def test_empty_question_exits_2_with_plain_message(engine, index_root):
-    r = rag("ask", "   ", env_root=index_root)
-    assert r.returncode == 2
-    assert "question is empty" in r.stderr and "Traceback" not in r.stderr
+def test_empty_question_exits_2_with_plain_message(engine, index_root, capsys):
+    assert rag_main(["ask", "   "]) == 2
+    err = capsys.readouterr().err
+    assert "question is empty" in err and "Traceback" not in err
 
 
-def test_ingest_own_folder_then_ask(tmp_path, engine, index_root):
+def test_ingest_own_folder_then_ask(tmp_path, engine, index_root, capsys):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "harbour.md").write_text("Harbour report\n\nThe harbour authority counted 412 container ships in March, a record for the port.\n")
@@ -42,7 +45,6 @@ def test_ingest_own_folder_then_ask(tmp_path, engine, index_root):
     r = rag("ingest", str(docs), "--index", str(idx), "--quiet", env_root=index_root)
     assert r.returncode == 0, r.stderr
     assert "Indexed 1 document(s)" in r.stdout and "blob.txt: binary data" in r.stdout
-    r = rag("ask", "How many container ships were counted in March?", "--index", str(idx), "--json",
-            env_root=index_root)
-    d = json.loads(r.stdout)
+    assert rag_main(["ask", "How many container ships were counted in March?", "--index", str(idx), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
     assert "412" in d["text"] and d["citations"][0]["chunk_id"] == "harbour-report#p1"

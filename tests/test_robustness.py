@@ -53,14 +53,15 @@ def test_bad_folder_good_files_indexed_bad_ones_skipped_with_one_line_reason(bad
     assert sorted(report.skipped) == [
         "binary.txt: binary data, not text",
         "broken.pdf: unreadable PDF (PdfStreamError: Stream has ended unexpectedly)",
-        "diagram.png: unsupported file type .png; supported: .htm, .html, .markdown, .md, .pdf, "
+        "diagram.png: unsupported file type .png; supported: .docx, .htm, .html, .markdown, .md, .pdf, "
         ".text, .txt, .xhtml",
         "empty.txt: empty file",
         "scanned.pdf: no text layer (scanned?) in 2 page(s)",
         "whitespace only.txt: empty file (no text)",
     ]
     summary = report.summary().splitlines()
-    assert summary[0].startswith("Indexed 7 document(s)") and len(summary) == 1 + 6
+    assert summary[0].startswith("Indexed 7 document(s)") and summary[1].startswith("embedded 9 new")
+    assert len(summary) == 2 + 6 and all(line.startswith("skipped ") for line in summary[2:])
 
 
 @pytest.mark.parametrize("question, fact, title", [

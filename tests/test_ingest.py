@@ -1,0 +1,168 @@
+"""Bring your own articles: a mixed folder (HTML, PDF, Word, Markdown, text, one duplicate
+article), incremental updates, removal, stats — with the real model, FAISS and BM25."""
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import Engine
+from rag.cli import main as rag_main
+from rag.documents import read_file
+from rag.engine import index_stats, ingest, remove_documents
+from rag.store import load_index
+
+BAD = Path(__file__).parent / "data" / "bad_files"
+MENG_TITLE = "China could pull Interpol funding after Meng Hongwei’s arrest"
+MENG_URL = "https://www.aspistrategist.org.au/china-could-pull-interpol-funding-after-meng-hongweis-arrest/"
+
+def meng_paragraphs(seed: str) -> list[str]:
+    """The body paragraphs of the Meng Hongwei article inside the tag archive page."""
+    blocks = seed.split("\n\n")
+    i = blocks.index(MENG_TITLE)
+    j = next(k for k in range(i + 1, len(blocks)) if blocks[k] == "Cyber wrap")
+    return blocks[i + 1:j]
+
+def make_folder(root: Path, seed: str) -> Path:
+    """A folder as a user keeps one: the tag page, the Meng article again on its own saved web
+    page (straight quotes instead of curly ones), notes, a Word report and a PDF."""
+    d = root / "articles"
+    d.mkdir()
+    (d / "interpol-tag.txt").write_text(seed, encoding="utf-8")
+    body = "".join(f"<p>{html.escape(p.replace('’', chr(39)))}</p>\n" for p in meng_paragraphs(seed))
+    (d / "meng.html").write_text(
+        "<html><head><title>China could pull Interpol funding | The Strategist</title>"
+        f'<link rel="canonical" href="{MENG_URL}"><meta name="author" content="Malcolm Davis">'
+        '<meta property="article:published_time" content="2018-10-10T05:00:00+00:00">'
+        "<script>document.write('tracking')</script></head><body><nav>Home | Topics</nav>"
+        f"<article><h1>{html.escape(MENG_TITLE)}</h1>{body}</article><footer>© ASPI</footer></body></html>",
+        encoding="utf-8")
+    (d / "notes.md").write_text("# Harbour notes\n\nThe harbour authority counted 412 container ships in "
+                                "March, a record for the port.\n\nDredging of the northern channel "
+                                "finished in April after two years of delays.\n")
+    import docx
+
+    doc = docx.Document()
+    doc.core_properties.title = "Orchard survey 2025"
+    doc.core_properties.author = "A. Grower"
+    doc.add_heading("Orchard survey 2025", 0)
+    doc.add_paragraph("The orchard cooperative planted 1,250 new apple trees along the river terraces in spring.")
+    doc.add_paragraph("Frost in late April destroyed roughly a third of the cherry blossom, cutting the harvest.")
+    table = doc.add_table(rows=2, cols=2)
+    for (r, c), v in {(0, 0): "Variety", (0, 1): "Trees", (1, 0): "Braeburn", (1, 1): "800"}.items():
+        table.cell(r, c).text = v
+    doc.save(d / "survey.docx")
+    shutil.copy(BAD / "report.pdf", d / "report.pdf")
+    return d
+
+@pytest.fixture()
+def folder(tmp_path, seed_text):
+    return make_folder(tmp_path, seed_text)
+
+@pytest.fixture()
+def built(tmp_path, folder, embedder):
+    index_dir = tmp_path / "idx"
+    report = ingest([folder], index_dir, embedder=embedder)
+    return index_dir, report
+
+def test_html_and_docx_metadata_read(folder):
+    page = read_file(folder / "meng.html")
+    assert page.url == MENG_URL
+    assert page.meta["author"] == "Malcolm Davis" and page.meta["date"].startswith("2018-10-10")
+    assert "tracking" not in page.text and "Home | Topics" not in page.text
+    assert page.text.startswith(MENG_TITLE)
+    word = read_file(folder / "survey.docx")
+    assert word.title == "Orchard survey 2025" and word.meta["author"] == "A. Grower"
+    assert "1,250 new apple trees" in word.text and "Braeburn | 800" in word.text
+
+def test_mixed_folder_cites_titles_urls_pages_and_stores_duplicate_once(built, embedder, seed_text):
+    index_dir, report = built
+    paras = meng_paragraphs(seed_text)
+    assert report.documents == 5 and report.skipped == []
+    assert report.duplicates == len(paras) == 19
+    stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+    # each Meng paragraph is stored once, from the article's own page (it carries the canonical URL)
+    key = "Meng was involved in such egregious corruption"
+    holders = [c for c in stored.chunks if key in c.text]
+    assert len(holders) == 1 and holders[0].source.endswith("meng.html") and holders[0].url == MENG_URL
+    assert not any(c.title == MENG_TITLE and c.source.endswith("interpol-tag.txt") for c in stored.chunks)
+    # the other two articles of the tag page are still there
+    assert {c.title for c in stored.chunks if c.source.endswith("interpol-tag.txt")} == {
+        "The case for Taiwan: observer status at Interpol’s world congress", "Cyber wrap"}
+
+    eng = Engine(index_dir, embedder=embedder)
+    a = eng.ask("What are the two explanations for Meng Hongwei's arrest?")
+    assert not a.refused
+    assert {c.title for c in a.citations} == {MENG_TITLE}
+    assert {c.url for c in a.citations} == {MENG_URL}
+    b = eng.ask("How many apple trees did the orchard cooperative plant?")
+    assert "1,250" in b.text and b.citations[0].title == "Orchard survey 2025"
+    pdf = [c for c in stored.chunks if c.source.endswith("report.pdf")]
+    assert sorted(c.page for c in pdf) == [1, 2]
+
+def test_second_run_embeds_nothing_then_only_changes(built, folder, embedder):
+    index_dir, first = built
+    assert first.embedded == first.chunks
+    again = ingest([folder], index_dir, embedder=embedder)
+    assert (again.embedded, again.embedded_sentences, again.chunks) == (0, 0, first.chunks)
+
+    notes = folder / "notes.md"
+    notes.write_text(notes.read_text().replace("412 container ships", "415 container ships"))
+    changed = ingest([folder], index_dir, embedder=embedder)
+    assert changed.embedded == 1 and changed.embedded_sentences == 1 and changed.chunks == first.chunks
+    eng = Engine(index_dir, embedder=embedder)
+    assert "415" in eng.ask("How many container ships did the harbour count in March?").text
+
+    notes.unlink()  # a file gone from the folder drops out of the index
+    gone = ingest([folder], index_dir, embedder=embedder)
+    assert gone.embedded == 0 and gone.chunks == first.chunks - 2
+    assert any("notes.md" in r and "gone" in r for r in gone.removed)
+    stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+    assert not any(c.source.endswith("notes.md") for c in stored.chunks)
+    assert len(stored.vectors) == len(stored.chunks) == int(stored.bm25.scores["num_docs"])
+
+def test_incremental_index_answers_like_one_rebuilt_from_scratch(tmp_path, folder, embedder):
+    inc = tmp_path / "incremental"
+    ingest([folder / "interpol-tag.txt", folder / "notes.md"], inc, embedder=embedder)
+    ingest([folder / "meng.html", folder / "survey.docx"], inc, embedder=embedder)
+    ingest([folder / "report.pdf"], inc, embedder=embedder)
+    scratch = tmp_path / "scratch"
+    from rag.ingest import build_index
+    from rag.engine import recorded_sources
+
+    docs, _, _ = recorded_sources(inc)
+    build_index(docs, scratch, embedder=embedder, reuse=False)
+    a, b = (load_index(p, embedder_name=embedder.name, dim=embedder.dim) for p in (inc, scratch))
+    assert [c.id for c in a.chunks] == [c.id for c in b.chunks]
+    va, vb = (s.vectors.reconstruct(np.arange(len(s.chunks))) for s in (a, b))
+    assert np.abs(va - vb).max() < 1e-4
+    assert np.array_equal(a.sentences, b.sentences) and np.abs(a.sent_vectors - b.sent_vectors).max() < 1e-4
+    ea, eb = Engine(inc, embedder=embedder), Engine(scratch, embedder=embedder)
+    for q in ["Why is Taiwan denied observer status at Interpol?", "What happened to Meng Hongwei?",
+              "When did the dredging of the northern channel finish?", "What destroyed the cherry blossom?",
+              "What is the capital of Peru?"]:
+        x, y = ea.ask(q), eb.ask(q)
+        assert (x.text, x.refused) == (y.text, y.refused), q
+        assert [p.chunk.id for p in x.passages] == [p.chunk.id for p in y.passages], q
+
+def test_remove_and_stats_from_the_command_line(built, embedder, capsys):
+    index_dir, report = built
+    assert rag_main(["stats", "--index", str(index_dir), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert (s["documents"], s["chunks"], s["embedder"]) == (5, report.chunks, embedder.name)
+    assert s["index_type"] == "IndexIDMap2(IndexFlatIP)" and s["bytes_on_disk"] > report.chunks * 384 * 4
+    assert rag_main(["remove", "survey.docx", "--index", str(index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "embedded 0 new or changed chunk(s)" in out and "survey.docx: removed" in out
+    after = index_stats(index_dir)
+    assert after["documents"] == 4 and after["chunks"] == report.chunks - 2
+    assert not any(src["title"] == "Orchard survey 2025" for src in after["sources"])
+    assert rag_main(["remove", "no-such.txt", "--index", str(index_dir)]) == 2
+    assert "No document 'no-such.txt'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="empty"):
+        remove_documents([src["source"] for src in after["sources"]], index_dir, embedder=embedder)
+    assert rag_main(["stats", "--index", str(index_dir.parent / "nothing")]) == 2
