@@ -25,8 +25,8 @@ def index_root(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    from rag.embedder import Embedder
+def embedder(index_root):
+    from rag.embedder import Embedder  # default backend: ONNX Runtime, model exported under index_root
 
     return Embedder()
 

@@ -1,0 +1,42 @@
+"""The two embedding backends give the same vectors; the ONNX one answers without torch."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embedder import Embedder
+
+
+def test_onnx_and_torch_backends_agree(embedder, seed_text):
+    assert embedder.backend == "onnx"
+    texts = [seed_text[:4000],  # longer than the 256-token window: both truncate alike
+             "Who is Meng Hongwei?", "Jürgen Stock’s “45-year career”", "x", "红色通缉令 🚨 Interpol"]
+    onnx = embedder.encode(texts)
+    assert embedder.onnx_path.exists() and embedder.onnx_path.parent.parent == Path(os.environ["RAG_INDEX_ROOT"])
+    torch = Embedder(backend="torch").encode(texts)
+    assert onnx.shape == torch.shape == (5, 384) and onnx.dtype == np.float32
+    assert np.abs(onnx - torch).max() < 1e-5
+    assert np.allclose(np.linalg.norm(onnx, axis=1), 1.0, atol=1e-5)
+    one_by_one = np.vstack([embedder.encode([t]) for t in texts])  # padding does not change a vector
+    assert np.abs(one_by_one - onnx).max() < 1e-5
+
+
+def test_engine_answers_without_importing_torch(engine, index_root):
+    code = ("import json, sys; from rag import Engine; a = Engine().ask('Who is Meng Hongwei?'); "
+            "print(json.dumps([a.refused, [m for m in ('torch', 'sentence_transformers', 'transformers') "
+            "if m in sys.modules]]))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, RAG_INDEX_ROOT=str(index_root)))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == [False, []]
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown embedding backend 'tensorflow'"):
+        Embedder(backend="tensorflow")
