@@ -103,10 +103,35 @@ def cmd_ask(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from ui.app import serve
+    """Load the engine (and answer one warm-up question) in a thread while Gradio is imported in
+    this one: the two take ~1 s and ~5 s, and the engine's file reads and ONNX Runtime set-up run
+    outside the GIL. Errors from the engine (a mismatched index, say) surface here unchanged."""
+    import threading
 
-    serve(index_dir=args.index, host=args.host, port=args.port)
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    # Gradio switches matplotlib (when installed) to its "agg" backend around every request; with
+    # the backend unset, the first switch imports pyplot (~0.7 s on the first answer). A server
+    # has no display: name "agg" up front and the switch is free.
+    os.environ.setdefault("MPLBACKEND", "agg")
+    box: dict = {}
+
+    def load() -> None:
+        try:
+            from .engine import Engine
+
+            box["engine"] = Engine(args.index)
+            box["engine"].ask("What is Interpol?")  # first-run set-up of the model and the answerer
+        except BaseException as e:  # re-raised in the main thread
+            box["error"] = e
+
+    loader = threading.Thread(target=load, name="rag-engine-loader", daemon=True)
+    loader.start()
+    from ui.app import auth_from_env, launch
+
+    loader.join()
+    if "error" in box:
+        raise box["error"]
+    launch(box["engine"], args.host, args.port, auth=auth_from_env())
     return 0
 
 
