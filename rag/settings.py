@@ -7,7 +7,7 @@
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
 | ``RAG_RERANK`` | ``1`` turns on the feature-weighted second stage (``rag.rerank``) | off |
-| ``RAG_TORCH_THREADS`` | torch and FAISS threads an engine uses per question | 1 |
+| ``RAG_TORCH_THREADS`` | embedder (ONNX Runtime or torch) and FAISS threads an engine uses per question | 1 |
 """
 from __future__ import annotations
 
