@@ -119,8 +119,10 @@ class ExtractiveAnswerer:
 
     def select(self, ev: list[Evidence], passages: list[Passage]) -> list[Evidence]:
         """Passage-first selection: the two best sentences of the top-ranked passage, the best
-        sentence of any passage whose fused score is within ``tie`` of the top one, and the best
-        sentence overall; at most ``max_sentences``, in passage order, then text order."""
+        sentence of any passage whose cosine similarity to the question is within ``tie`` of the
+        top one's (the retrieval score is not comparable across passages in the same way: the
+        second stage's is a softmax share), and the best sentence overall; at most
+        ``max_sentences``, in passage order, then text order."""
         by_rank: dict[int, list[Evidence]] = {}
         for e in ev:
             by_rank.setdefault(e.passage.rank, []).append(e)
@@ -128,9 +130,12 @@ class ExtractiveAnswerer:
         ranks = sorted(by_rank)
         if ranks:
             picked += by_rank[ranks[0]][:2]
-            top = by_rank[ranks[0]][0].passage.score
+            def sim(p: Passage) -> float:
+                return p.dense if p.dense is not None else p.score
+
+            top = sim(by_rank[ranks[0]][0].passage)
             for r in ranks[1:]:
-                if by_rank[r][0].passage.score >= self.tie * top:
+                if sim(by_rank[r][0].passage) >= self.tie * top:
                     picked.append(by_rank[r][0])
         if ev[0] not in picked:
             picked.append(ev[0])

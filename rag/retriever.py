@@ -45,8 +45,9 @@ class HybridRetriever:
 
     Stage 1 takes the union of the dense top-``candidates`` (FAISS) and the BM25
     top-``candidates`` and scores each by ``alpha * cosine + (1 - alpha) * bm25 / max bm25``.
-    Stage 2 (``rerank=True``; off by default, ``RAG_RERANK=1`` turns it on) rescores them with
-    :class:`rag.rerank.FeatureReranker` (a logistic relevance probability). Near-duplicates (chunk
+    Stage 2 (``rerank=True``, the default; ``RAG_RERANK=0`` turns it off) rescores them with
+    :class:`rag.rerank.FeatureReranker` (a softmax relevance probability over the candidates); the
+    first stage's top ``keep_first`` stay within the top ``keep_within`` (:meth:`keep_first_stage`). Near-duplicates (chunk
     vectors with cosine >= ``dup_cos`` to a better-ranked passage) are dropped.
 
     Example::
@@ -60,7 +61,7 @@ class HybridRetriever:
     """
 
     def __init__(self, stored: StoredIndex, bm25, *, alpha: float = 0.8, candidates: int = 30,
-                 rerank: bool = False, dup_cos: float = 0.98):
+                 rerank: bool = True, dup_cos: float = 0.98, keep_first: int = 2, keep_within: int = 3):
         from .rerank import FeatureReranker
         from .text import TermStats
 
@@ -69,6 +70,8 @@ class HybridRetriever:
         self.alpha = alpha
         self.candidates = candidates
         self.dup_cos = dup_cos
+        self.keep_first = keep_first
+        self.keep_within = keep_within
         self.vocab = set(bm25.vocab_dict) if hasattr(bm25, "vocab_dict") else None
         self.row_of = stored.row_of
         self.reranker = FeatureReranker(stored, TermStats.from_bm25(bm25)) if rerank else None
@@ -100,6 +103,20 @@ class HybridRetriever:
         fused = self.alpha * dense + (1 - self.alpha) * bm25n
         return rows, vecs, dense, bm25n, fused
 
+    def keep_first_stage(self, order: list[int], fused: np.ndarray, rows: list[int]) -> list[int]:
+        """The second stage's ``order`` with the first stage's top ``keep_first`` candidates
+        placed within the top ``keep_within`` when it ranked them lower (right after its own
+        best, in first-stage order). The second stage is fitted on short factoid questions; a
+        passage both first-stage signals put on top is not dropped from view on its word alone."""
+        first = sorted(range(len(rows)), key=lambda i: (-fused[i], rows[i]))[: self.keep_first]
+        pos = {i: p for p, i in enumerate(order)}
+        missing = [i for i in first if pos[i] >= self.keep_within]
+        if not missing:
+            return order
+        rest = [i for i in order if i not in missing]
+        at = self.keep_within - len(missing)
+        return rest[:at] + missing + rest[at:]
+
     def retrieve(self, question: str, qvec: np.ndarray, k: int = 5) -> list[Passage]:
         """Top-``k`` passages for ``question`` with embedding ``qvec`` (``(384,)`` float32)."""
         if not self.stored.chunks:
@@ -110,6 +127,8 @@ class HybridRetriever:
         else:
             score = fused
         order = sorted(range(len(rows)), key=lambda i: (-score[i], rows[i]))
+        if self.reranker is not None and self.keep_first:
+            order = self.keep_first_stage(order, fused, rows)
         picked: list[int] = []
         for i in order:
             if any(float(vecs[i] @ vecs[j]) >= self.dup_cos for j in picked):

@@ -6,7 +6,7 @@
 | ``RAG_TOP_K`` | passages retrieved per question | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
-| ``RAG_RERANK`` | ``1`` turns on the feature-weighted second stage (``rag.rerank``) | off |
+| ``RAG_RERANK`` | ``0`` turns off the feature-weighted second stage (``rag.rerank``) | on |
 | ``RAG_TORCH_THREADS`` | embedder (ONNX Runtime or torch) and FAISS threads an engine uses per question | 1 |
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Settings:
     k: int = 5
     alpha: float = 0.8
     refuse_below: float = REFUSE_BELOW
-    rerank: bool = False
+    rerank: bool = True
     #: A question is a few dozen tokens: splitting its matrix products across threads costs more
     #: than it saves (on 2 busy cores, 2 threads made ask() ~10x slower than 1), and concurrent
     #: users already keep the cores busy. Ingest is not affected unless an Engine is open.
@@ -64,7 +64,7 @@ class Settings:
         number."""
         s = cls(k=int(_env_float("RAG_TOP_K", 5)), alpha=_env_float("RAG_HYBRID_ALPHA", 0.8),
                 refuse_below=_env_float("RAG_REFUSE_BELOW", REFUSE_BELOW),
-                rerank=os.environ.get("RAG_RERANK", "0").lower() in {"1", "true", "yes", "on"},
+                rerank=os.environ.get("RAG_RERANK", "1").strip().lower() not in {"0", "false", "no", "off"},
                 torch_threads=max(1, int(_env_float("RAG_TORCH_THREADS", 1))))
         if not 0.0 <= s.alpha <= 1.0:
             raise ValueError(f"RAG_HYBRID_ALPHA={s.alpha} must be between 0 and 1")
