@@ -249,18 +249,25 @@ def html_document(markup: bytes | str) -> tuple[str, dict]:
 
     soup = BeautifulSoup(markup, "html.parser")
     meta = _html_meta(soup)
+    h1 = soup.find("h1")
+    h1 = " ".join(h1.get_text(" ").split()) if h1 else ""
     text, title = _soup_text(soup)
-    if title and "title" not in meta:
-        meta["title"] = title
+    if "title" not in meta:
+        # "<h1> | Site name" in <title>: the page's own heading is the article's title
+        title = h1 if h1 and (not title or h1 in title) else title
+        if title:
+            meta["title"] = title
     return text, meta
 
 
 def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
     """The readable text of an HTML page and its ``<title>``: ``(text, title or None)``.
 
-    Scripts, styles, comments, forms, navigation, asides and footers are dropped; each block
-    element (paragraph, heading, list item, ...) becomes a paragraph, paragraphs separated by a
-    blank line, whitespace inside them collapsed. Bytes are decoded by Beautiful Soup (BOM,
+    The content is the page's single ``<article>`` when it has one, else its ``<main>``, else its
+    ``<body>``; scripts, styles, comments, forms, navigation, asides, footers and page headers
+    holding no ``<h1>``/``<h2>`` are dropped; each block element (paragraph, heading, list item,
+    ...) becomes a paragraph, paragraphs separated by a blank line, whitespace inside them
+    collapsed. Bytes are decoded by Beautiful Soup (BOM,
     ``<meta charset>``, else detection).
     """
     from bs4 import BeautifulSoup
@@ -277,7 +284,12 @@ def _soup_text(soup) -> tuple[str, str | None]:
     for node in soup.find_all(string=lambda x: isinstance(x, (Comment, Declaration, Doctype,
                                                                  ProcessingInstruction))):
         node.extract()
-    root = soup.body or soup
+    body = soup.body or soup
+    articles = body.find_all("article")
+    root = articles[0] if len(articles) == 1 else (body.find("main") or body)
+    for header in root.find_all("header"):  # site banners ("Menu Login Register"), not article heads
+        if not header.find(["h1", "h2"]) and not header.find_parent(["article", "main"]):
+            header.decompose()
     for tag in root.find_all(_HTML_BLOCKS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
@@ -302,7 +314,7 @@ def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, di
 
 def read_docx(path: str | Path) -> tuple[str, dict]:
     """The text of a Word document (``python-docx``): paragraphs in order, then table rows (cells
-    joined by " | "), separated by blank lines; and its core properties as metadata (``title``,
+    joined by " | ", a table's rows on consecutive lines), separated by blank lines; and its core properties as metadata (``title``,
     ``author``, ``date``). Raises :class:`DocumentError` for a file that is not a readable .docx."""
     import docx
 
@@ -310,10 +322,12 @@ def read_docx(path: str | Path) -> tuple[str, dict]:
     try:
         d = docx.Document(str(path))
         blocks = [" ".join(p.text.split()) for p in d.paragraphs]
-        for table in d.tables:
+        for table in d.tables:  # one block per table, a line per row (a header row is no title)
+            rows = []
             for row in table.rows:
                 cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))
-                blocks.append(" | ".join(c for c in cells if c))
+                rows.append(" | ".join(c for c in cells if c))
+            blocks.append("\n".join(r for r in rows if r))
         cp = d.core_properties
         meta = {"title": (cp.title or "").strip(), "author": (cp.author or "").strip(),
                 "date": cp.created.date().isoformat() if cp.created else ""}
@@ -357,7 +371,8 @@ def read_file(path: str | Path) -> Document:
     The title is the file name without its suffix (an HTML, PDF or Word title takes its place;
     an archive page's own title lines still split it into articles); an HTML page's canonical URL,
     author and date, and a Word file's author and date, go to ``url`` and ``meta``. A sidecar
-    ``NAME.meta.json`` (``title``, ``url``, ``author``, ``date``, ``articles``) overrides these. Text files are streamed (memory:
+    ``NAME.meta.json`` or ``NAME.EXT.meta.json`` (``title``, ``url``, ``author``, ``date``,
+    ``articles``) overrides these; its ``title`` names the article of a one-article file. Text files are streamed (memory:
     about twice the text); PDF pages are joined by blank lines and their offsets kept in
     ``page_starts``. Raises :class:`DocumentError` with a one-line reason for unsupported types
     and for empty, oversized, binary or undecodable files; ``OSError`` when it cannot be read.
@@ -394,12 +409,17 @@ def read_file(path: str | Path) -> Document:
         raise DocumentError(f"{path.name}: empty file (no text"
                             + (")" if suffix in TEXT_SUFFIXES else " outside markup)"))
     meta: dict = {}
-    sidecar = path.with_name(path.stem + ".meta.json")
-    if sidecar.exists():
-        try:
-            meta = json.loads(sidecar.read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise DocumentError(f"{sidecar.name}: invalid JSON ({_one_line(e)})") from e
+    for sidecar in (path.with_name(path.stem + ".meta.json"), path.with_name(path.name + ".meta.json")):
+        if sidecar.exists():
+            try:
+                meta = json.loads(sidecar.read_text(encoding="utf-8"))
+            except ValueError as e:
+                raise DocumentError(f"{sidecar.name}: invalid JSON ({_one_line(e)})") from e
+            if not isinstance(meta, dict):
+                raise DocumentError(f"{sidecar.name}: expected a JSON object")
+            if meta.get("title"):
+                meta["title_from_sidecar"] = True
+            break
     meta = {**found, **meta}
     return Document(text=text, source=str(path.resolve()), title=meta.get("title") or path.stem,
                     url=meta.get("url"), article_urls=_article_urls(meta), meta=meta,

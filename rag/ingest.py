@@ -73,7 +73,8 @@ def paragraph_key(text: str) -> str:
 
 def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk]:
     """Chunk every document (ids unique across documents), sized to the embedder's window; a
-    chunk of a paged document (PDF) gets the page its text starts on."""
+    chunk of a paged document (PDF) gets the page its text starts on; a one-article document
+    whose sidecar gives a title is cited under that title."""
     taken: set[str] = set()
     chunks: list[Chunk] = []
     for doc in documents:
@@ -87,13 +88,26 @@ def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk
         if doc.page_starts:
             for c in chunks[first:]:
                 c.page = doc.page_of(c.start)
+        if doc.meta.get("title_from_sidecar") and len({c.article for c in chunks[first:]}) == 1:
+            for c in chunks[first:]:  # the sidecar names the one article of this file
+                c.title = doc.title
     return chunks
 
 
+#: Blocks shorter than this (titles, captions, datelines) do not decide whether a chunk is a copy.
+DUP_MIN_WORDS = 8
+
+
+def _block_keys(text: str) -> list[str]:
+    return [paragraph_key(b) for b in re.split(r"\n\s*\n", text) if len(b.split()) >= DUP_MIN_WORDS]
+
+
 def drop_duplicates(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
-    """Keep one copy of each paragraph (by :func:`paragraph_key`), preferring the copy whose
-    document holds the fewest articles (an article's own page over a tag page holding it).
-    Returns ``(kept chunks in their original order, number dropped)``."""
+    """Keep one copy of each paragraph, preferring the copy whose document holds the fewest
+    articles (an article's own page over a tag page holding it). A chunk is a copy when every
+    paragraph of it of at least :data:`DUP_MIN_WORDS` words (by :func:`paragraph_key`) is held by
+    a chunk already kept — so a caption or title line joined to a copied paragraph does not save
+    it. Returns ``(kept chunks in their original order, number dropped)``."""
     articles: dict[str, set[int]] = {}
     for c in chunks:
         articles.setdefault(c.source, set()).add(c.article)
@@ -102,9 +116,9 @@ def drop_duplicates(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
     seen: set[str] = set()
     keep = [False] * len(chunks)
     for i in order:
-        key = paragraph_key(chunks[i].text)
-        if key not in seen:
-            seen.add(key)
+        keys = _block_keys(chunks[i].text) or [paragraph_key(chunks[i].text)]
+        if not all(k in seen for k in keys):
+            seen.update(keys)
             keep[i] = True
     kept = [c for c, k in zip(chunks, keep) if k]
     return kept, len(chunks) - len(kept)

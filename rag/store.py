@@ -23,6 +23,7 @@ import fcntl
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -105,17 +106,22 @@ def _write_file(path: Path, data: bytes) -> None:
 
 @contextlib.contextmanager
 def write_lock(index_dir: str | Path, *, wait: bool = True):
-    """Hold the writer lock of ``index_dir`` (created if missing).
+    """Hold the writer lock of ``index_dir`` (created if missing). When another process holds it,
+    says so on stderr and waits (``wait=True``).
 
     Raises :class:`IndexLockedError` when ``wait`` is false and another process holds it."""
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / ".lock", "a+") as f:
         try:
-            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as e:
-            raise IndexLockedError(
-                f"Another process is writing the index at {index_dir}; wait for it to finish.") from e
+            if not wait:
+                raise IndexLockedError(
+                    f"Another process is writing the index at {index_dir}; wait for it to finish.") from e
+            print(f"Waiting for another process to finish writing the index at {index_dir} ...",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
         try:
             yield
         finally:

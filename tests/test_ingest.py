@@ -166,3 +166,46 @@ def test_remove_and_stats_from_the_command_line(built, embedder, capsys):
     with pytest.raises(ValueError, match="empty"):
         remove_documents([src["source"] for src in after["sources"]], index_dir, embedder=embedder)
     assert rag_main(["stats", "--index", str(index_dir.parent / "nothing")]) == 2
+
+
+def test_page_chrome_captioned_copies_word_tables_and_sidecar_titles(tmp_path, embedder):
+    """What a newcomer's folder showed: a site banner taken for the title, a copy that escaped
+    dedup behind a title line, a table header taken for an article title, a sidecar title that
+    citations ignored."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "council.html").write_text(
+        "<html><head><title>City council votes to ban leaf blowers | Eastbay Herald</title></head><body>"
+        "<nav>Home | Sports</nav><header><div>Menu Login Register</div></header><article>"
+        "<h1>City council votes to ban leaf blowers</h1><p>The Eastbay city council voted 7 to 2 on "
+        "Monday night to ban gas-powered leaf blowers starting January 2028.</p></article></body></html>")
+    story = ("The Port of Eastbay authority approved a $42 million dredging plan on Tuesday, board chair "
+             "Alicia Moreno said.\n\nThe plan will deepen the main shipping channel to 15 metres so that "
+             "larger container vessels can dock.\n")
+    (d / "harbour.md").write_text("# Port authority approves harbour dredging plan\n\n" + story)
+    (d / "harbour.md.meta.json").write_text('{"title": "Harbour dredging approved", "url": "https://example.org/h"}')
+    (d / "roundup.txt").write_text("Weekly roundup\n\nPort authority approves harbour dredging plan\n\n" + story)
+    import docx
+
+    doc = docx.Document()
+    doc.core_properties.title = "Library extends weekend hours"
+    doc.add_paragraph("The city library will open its branches on Sundays from next month, the board said.")
+    table = doc.add_table(rows=2, cols=2)
+    for (r, c), v in {(0, 0): "Branch", (0, 1): "Sunday hours", (1, 0): "Northside branch",
+                      (1, 1): "noon to 5 p.m."}.items():
+        table.cell(r, c).text = v
+    doc.save(d / "library.docx")
+
+    index_dir = tmp_path / "idx"
+    report = ingest([d], index_dir, embedder=embedder)
+    assert report.duplicates == 2  # both paragraphs of the roundup's copy
+    stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+    assert not any("Menu Login" in c.text or "Menu Login" in c.title for c in stored.chunks)
+    assert {c.title for c in stored.chunks if c.source.endswith("council.html")} == {
+        "City council votes to ban leaf blowers"}
+    assert not any(c.source.endswith("roundup.txt") for c in stored.chunks)
+    assert {(c.title, c.url) for c in stored.chunks if c.source.endswith("harbour.md")} == {
+        ("Harbour dredging approved", "https://example.org/h")}
+    assert {c.title for c in stored.chunks if c.source.endswith("library.docx")} == {"Library extends weekend hours"}
+    a = Engine(index_dir, embedder=embedder).ask("How much will the dredging plan cost?")
+    assert "$42 million" in a.text and {c.title for c in a.citations} == {"Harbour dredging approved"}
