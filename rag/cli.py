@@ -69,7 +69,9 @@ def cmd_stats(args) -> int:
           f"size on disk {_size(s['bytes_on_disk'])}\n"
           f"created      {s['created']}")
     for src in s["sources"]:
-        print(f"  {src['chunks']:>6} chunks  {src['title']}  [{src['source']}]")
+        print(f"  {src['chunks']:>6} chunks  {src['source']}")
+        for title in src["articles"]:
+            print(f"                 cited as: {title}")
     return 0
 
 

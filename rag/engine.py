@@ -387,7 +387,8 @@ def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embed
 
 def index_stats(index_dir: str | Path) -> dict:
     """Figures of the index at ``index_dir``: documents, chunks, sentences, embedder, index type,
-    size on disk (bytes, live version), creation time and the documents with their chunk counts.
+    size on disk (bytes, live version), creation time and the documents with their chunk counts
+    and the titles their articles are cited under.
     Raises :class:`~rag.store.IndexNotFoundError` when there is no index."""
     version = current_version(index_dir)
     m = read_manifest(index_dir)
@@ -398,5 +399,6 @@ def index_stats(index_dir: str | Path) -> dict:
             "chunks": m.get("count"), "sentences": m.get("sentences"), "embedder": m.get("embedder"),
             "dim": m.get("dim"), "index_type": m.get("index_type"), "bytes_on_disk": size,
             "created": m.get("created"), "duplicates_dropped": m.get("duplicates_dropped", 0),
-            "sources": [{"source": s.get("source"), "title": s.get("title"), "chunks": s.get("chunks")}
+            "sources": [{"source": s.get("source"), "title": s.get("title"), "chunks": s.get("chunks"),
+                         "articles": s.get("articles", [])}
                         for s in m.get("sources", [])]}

@@ -189,8 +189,10 @@ def build_index(documents: list[Document], index_dir: str | Path, *, embedder: E
         sent_vectors, n_sents = _embed([chunks[r].text[s:e] for r, s, e in spans], sent_cache, embedder,
                                        show_progress=show_progress, desc="Embedding sentences")
         per_source: dict[str, int] = {}
+        titles: dict[str, dict[str, None]] = {}
         for c in chunks:
             per_source[c.source] = per_source.get(c.source, 0) + 1
+            titles.setdefault(c.source, {})[c.title] = None
         manifest = {
             "embedder": embedder.name,
             "dim": embedder.dim,
@@ -200,7 +202,8 @@ def build_index(documents: list[Document], index_dir: str | Path, *, embedder: E
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "duplicates_dropped": duplicates,
             "sources": [{"source": d.source, "title": d.title, "sha256": d.sha256,
-                         "chunks": per_source.get(d.source, 0)} for d in documents],
+                         "chunks": per_source.get(d.source, 0), "articles": list(titles.get(d.source, {}))}
+                        for d in documents],
             **(extra_manifest or {}),
         }
         if show_progress:

@@ -157,9 +157,17 @@ def sources_html(answer) -> str:
                 if i >= 0 else "<mark>" + html.escape(c.quote) + "</mark>")
         page = f", page {c.page}" if c.page else ""
         parts.append(f'<div class="source" id="source-{c.number}"><b>[{c.number}]</b> {head} '
-                     f"<small>(paragraph {c.paragraph}{page}, score {c.score:.2f})</small>"
+                     f"<small>(paragraph {c.paragraph}{page}{_match(by_id.get(c.chunk_id))})</small>"
                      f"<p>{body}</p></div>")
     return "\n".join(parts) + _others(answer, {c.chunk_id for c in answer.citations})
+
+
+def _match(p) -> str:
+    """", retrieved #rank, similarity 0.81" for a passage (cosine similarity to the question: the
+    second stage's score is a share among candidates, not a measure a reader can compare)."""
+    if p is None:
+        return ""
+    return f", retrieved #{p.rank}" + (f", similarity {p.dense:.2f}" if p.dense is not None else f", score {p.score:.2f}")
 
 
 def _others(answer, cited: set) -> str:
@@ -169,7 +177,7 @@ def _others(answer, cited: set) -> str:
         return ""
     items = "".join(
         f'<div class="other-source"><b>#{p.rank}</b> {html.escape(p.chunk.title)} '
-        f"<small>(paragraph {p.chunk.paragraph}, score {p.score:.2f})</small>"
+        f"<small>(paragraph {p.chunk.paragraph}{_match(p)})</small>"
         f"<p>{html.escape(p.chunk.text)}</p></div>" for p in rest)
     return f"<details><summary>Other retrieved passages ({len(rest)})</summary>{items}</details>"
 
