@@ -133,7 +133,16 @@ def cmd_serve(args) -> int:
     loader.join()
     if "error" in box:
         raise box["error"]
-    launch(box["engine"], args.host, args.port, auth=auth_from_env())
+    demo, _ = launch(box["engine"], args.host, args.port, auth=auth_from_env(), quiet=True,
+                     prevent_thread_lock=True)
+    # Gradio's own banner suggests share=True (a public tunnel); this tool serves loopback only
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"rag: chat at http://{shown}:{args.port}/ (index {box['engine'].index_dir}); Ctrl+C to stop",
+          flush=True)
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()
     return 0
 
 
