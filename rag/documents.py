@@ -244,7 +244,8 @@ def _html_meta(soup) -> dict:
 
 def html_document(markup: bytes | str) -> tuple[str, dict]:
     """:func:`html_to_text` plus the page's metadata: ``(text, meta)``, ``meta`` holding any of
-    ``title`` (``<title>`` when no Open Graph title), ``url`` (canonical), ``author``, ``date``."""
+    ``title`` (Open Graph, else the ``<h1>`` when ``<title>`` holds it or is missing, else
+    ``<title>``), ``url`` (canonical), ``author``, ``date``."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "html.parser")

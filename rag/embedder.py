@@ -254,7 +254,7 @@ class Embedder:
             if len(texts) == 1:
                 return self._onnx_encode(texts)
             self.session  # noqa: B018 - load (or export) before any progress bar starts
-            bs, step, run = batch_size or 32, batch_size or 32, self._onnx_encode
+            step, run = batch_size or 32, self._onnx_encode
         else:
             bs = batch_size or self.batch_size
             kw = dict(batch_size=bs, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)

@@ -317,7 +317,7 @@ def ask_stream(question: str, *, k: int = 5, history: list | None = None, mode: 
 
 def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: bool = False,
            rebuild: bool = False, show_progress: bool = False, embedder: Embedder | None = None) -> IngestReport:
-    """Add the text, Markdown, HTML and PDF files under ``paths`` (files or folders) to the index
+    """Add the text, Markdown, HTML, PDF and Word files under ``paths`` (files or folders) to the index
     at ``index_dir``.
 
     The index keeps the files it already holds (re-read from their paths; a file read again
@@ -368,11 +368,13 @@ def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embed
         if m is None:
             raise IndexNotFoundError(f"No index at {index_dir}.")
         sources = m.get("sources", [])
-        gone = [s for s in sources if any(_matches(s, n) for n in names)]
+        gone = []
         for n in names:
-            if not any(_matches(s, n) for s in sources):
+            hits = [s for s in sources if _matches(s, n)]
+            if not hits:
                 held = ", ".join(Path(s["source"]).name for s in sources) or "nothing"
                 raise ValueError(f"No document {n!r} in the index at {index_dir} (it holds: {held}).")
+            gone += [s for s in hits if s not in gone]
         keep = [s for s in sources if s not in gone]
         if not keep:
             raise ValueError(f"Removing {', '.join(names)} would leave the index at {index_dir} empty; "

@@ -142,7 +142,7 @@ def previous_vectors(index_dir: str | Path, embedder: Embedder) -> tuple[dict[st
     if not m or m.get("embedder") != embedder.name or m.get("dim") != embedder.dim:
         return {}, {}
     try:
-        old = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+        old = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim, with_bm25=False)
     except IndexError_:
         return {}, {}
     vecs = old.vectors.reconstruct(np.arange(len(old.chunks)))
@@ -153,11 +153,11 @@ def previous_vectors(index_dir: str | Path, embedder: Embedder) -> tuple[dict[st
 
 def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, *,
            show_progress: bool, desc: str) -> tuple[np.ndarray, int]:
-    """Vectors of ``texts``, from ``cache`` where present; returns ``(vectors, number embedded)``."""
+    """Vectors of ``texts``, from ``cache`` where present (the new ones are added to it); returns
+    ``(vectors, number embedded)``."""
     todo = sorted({t for t in texts if t not in cache})
     if todo:
-        fresh = embedder.encode(todo, show_progress=show_progress, desc=desc)
-        cache = {**cache, **dict(zip(todo, fresh))}
+        cache.update(zip(todo, embedder.encode(todo, show_progress=show_progress, desc=desc)))
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     for i, t in enumerate(texts):
         out[i] = cache[t]

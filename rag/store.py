@@ -200,8 +200,9 @@ def read_manifest(index_dir: str | Path) -> dict | None:
         return None
 
 
-def load_index(index_dir: str | Path, *, embedder_name: str, dim: int) -> StoredIndex:
-    """Load the live version of ``index_dir`` into memory.
+def load_index(index_dir: str | Path, *, embedder_name: str, dim: int, with_bm25: bool = True) -> StoredIndex:
+    """Load the live version of ``index_dir`` into memory (without its BM25 index when
+    ``with_bm25`` is false: ``bm25`` is then ``None``).
 
     Raises :class:`IndexNotFoundError` when there is none, :class:`IndexMismatchError` when it was
     built with another embedder or dimension (fix: rebuild with ``rag ingest --index DIR``), and
@@ -237,12 +238,12 @@ def load_index(index_dir: str | Path, *, embedder_name: str, dim: int) -> Stored
         sent_vectors = np.load(version / "sent_vectors.npy")
         from .retriever import load_bm25
 
-        bm25 = load_bm25(version / "bm25")
+        bm25 = load_bm25(version / "bm25") if with_bm25 else None
     except (OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
         raise IndexCorruptError(f"The index at {index_dir} is damaged ({e}). {fix}") from e
     if not (len(vectors) == len(chunks) == manifest.get("count")
             and len(sentences) == len(sent_vectors) == manifest.get("sentences")
-            and vectors.dim == dim and int(bm25.scores["num_docs"]) == len(chunks)):
+            and vectors.dim == dim and (bm25 is None or int(bm25.scores["num_docs"]) == len(chunks))):
         raise IndexCorruptError(
             f"The index at {index_dir} is inconsistent: {len(vectors)} vectors, {len(chunks)} "
             f"chunks, manifest says {manifest.get('count')}. {fix}")

@@ -1,6 +1,7 @@
 """The Gradio chat over an index, using only ``rag``'s public API.
 
-``build_app(engine)`` returns the ``gr.Blocks``; ``serve()`` launches it on 127.0.0.1 by default,
+``build_app(engine)`` returns the ``gr.Blocks``; ``launch(engine)`` serves it on 127.0.0.1 by default
+(``rag serve`` calls it),
 with share links off. The named endpoint ``/ask`` returns the ``Answer`` fields as JSON::
 
     from gradio_client import Client
@@ -326,9 +327,3 @@ def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent
                          quiet=quiet)
     return demo, result
 
-
-def serve(index_dir: str | None = None, host: str = "127.0.0.1", port: int = 7860,
-          prevent_thread_lock: bool = False):
-    """Load the engine and launch the chat (see :func:`launch`); logins from ``RAG_UI_AUTH``."""
-    return launch(Engine(index_dir), host, port, prevent_thread_lock=prevent_thread_lock,
-                  auth=auth_from_env())
