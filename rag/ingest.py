@@ -104,15 +104,19 @@ def _block_keys(text: str) -> list[str]:
 
 def drop_duplicates(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
     """Keep one copy of each paragraph, preferring the copy whose document holds the fewest
-    articles (an article's own page over a tag page holding it). A chunk is a copy when every
+    articles (an article's own page over a tag page holding it), then the fewest chunks (over a
+    digest whose articles were not told apart). A chunk is a copy when every
     paragraph of it of at least :data:`DUP_MIN_WORDS` words (by :func:`paragraph_key`) is held by
     a chunk already kept — so a caption or title line joined to a copied paragraph does not save
     it. Returns ``(kept chunks in their original order, number dropped)``."""
     articles: dict[str, set[int]] = {}
+    sizes: dict[str, int] = {}
     for c in chunks:
         articles.setdefault(c.source, set()).add(c.article)
+        sizes[c.source] = sizes.get(c.source, 0) + 1
     rank = {src: i for i, src in enumerate(articles)}
-    order = sorted(range(len(chunks)), key=lambda i: (len(articles[chunks[i].source]), rank[chunks[i].source], i))
+    order = sorted(range(len(chunks)), key=lambda i: (len(articles[chunks[i].source]), sizes[chunks[i].source],
+                                                      rank[chunks[i].source], i))
     seen: set[str] = set()
     keep = [False] * len(chunks)
     for i in order:

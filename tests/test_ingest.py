@@ -209,3 +209,24 @@ def test_page_chrome_captioned_copies_word_tables_and_sidecar_titles(tmp_path, e
     assert {c.title for c in stored.chunks if c.source.endswith("library.docx")} == {"Library extends weekend hours"}
     a = Engine(index_dir, embedder=embedder).ask("How much will the dredging plan cost?")
     assert "$42 million" in a.text and {c.title for c in a.citations} == {"Harbour dredging approved"}
+
+
+def test_copy_inside_a_digest_is_cited_from_the_articles_own_file(tmp_path, embedder):
+    """A digest whose sections are '## ' headings reads as one article, like the article's own
+    file: the smaller file (the article itself) keeps the shared paragraphs."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    volcano = ("Lindmark is a dormant volcano on the island of Sorvik, rising 2,140 metres above the sea.\n\n"
+               "It last erupted in 1642, burying the old harbour town under ash for a whole season.\n")
+    (d / "volcano.md").write_text("# The Quiet Volcano of Lindmark\n\n" + volcano)
+    (d / "digest.md").write_text("# Weekly Digest\n\n## The Quiet Volcano of Lindmark\n\n" + volcano +
+                                 "\n## River otters return\n\nRiver otters were seen again in the Sorvik estuary "
+                                 "this spring after an absence of forty years, rangers said.\n")
+    index_dir = tmp_path / "idx"
+    report = ingest([d], index_dir, embedder=embedder)
+    assert report.duplicates == 2
+    stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+    holders = [c for c in stored.chunks if "It last erupted in 1642" in c.text]
+    assert len(holders) == 1 and holders[0].source.endswith("volcano.md")
+    assert holders[0].title == "The Quiet Volcano of Lindmark"
+    assert any("River otters" in c.text and c.source.endswith("digest.md") for c in stored.chunks)
