@@ -36,6 +36,7 @@ candidate list: the estimated probability that each candidate is the passage hol
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -54,38 +55,30 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip("’”\"')").endswith("?")
 
 
-def _proximity(position_lists: list[list[int]]) -> float:
-    """Matched terms over the length of the shortest window holding one position of each."""
-    if not position_lists:
-        return 0.0
-    if len(position_lists) == 1:
-        return 1.0
-    events = sorted((p, i) for i, ps in enumerate(position_lists) for p in ps)
-    need, count, have = len(position_lists), {}, 0
-    best = None
-    lo = 0
-    for hi, (p, i) in enumerate(events):
-        count[i] = count.get(i, 0) + 1
-        if count[i] == 1:
-            have += 1
-        while have == need:
-            width = p - events[lo][0] + 1
-            best = width if best is None or width < best else best
-            j = events[lo][1]
-            count[j] -= 1
-            if count[j] == 0:
-                have -= 1
-            lo += 1
-    return need / best if best else 0.0
+def _segment_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Max of each segment ``values[starts[i]:starts[i + 1]]`` (segments non-empty)."""
+    return np.maximum.reduceat(values, starts) if len(starts) else values[:0]
+
+
+class _RowTerms(NamedTuple):
+    """One chunk's terms, cached per row: its title terms, then its body terms, then its
+    sentences' terms (``kind`` 0, 1, 2), so title + body is the chunk's term sequence."""
+    terms: np.ndarray   # (3, n) int64: term id (-1: not in the vocabulary), kind, and local: the
+    #                     position in the body (kind 1) or the sentence's index in the chunk (kind 2)
+    blank: np.ndarray   # (n_sentences,) bool: the sentence has no terms (a question, or stopwords only)
 
 
 class FeatureReranker:
     """Rescore candidate chunk rows for a question; see the module docstring for the features.
 
+    Each chunk's terms are read once (as term ids of ``stats.vocab``, cached per row); a question's
+    features for all its candidates are then whole-array operations (set membership by
+    ``np.searchsorted`` on the question's term ids, per-chunk maxima by ``np.maximum.reduceat``).
+
     Example::
 
         rr = FeatureReranker(stored, TermStats.from_bm25(stored.bm25))
-        rows, probs = rr.rerank(question, qvec, rows, dense, bm25_norm)   # best first
+        probs = rr.score(rr.features(question, qvec, rows, dense, bm25_norm))   # (len(rows),)
     """
 
     def __init__(self, stored, stats: TermStats, weights: np.ndarray | None = None, bias: float | None = None):
@@ -93,62 +86,167 @@ class FeatureReranker:
         self.stats = stats
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
         self.bias = BIAS if bias is None else float(bias)
-        self._chunk_terms = lru_cache(maxsize=200_000)(self._terms_of)
+        self._row_terms = lru_cache(maxsize=200_000)(self._terms_of)
 
-    def _terms_of(self, row: int):
+    def _ids(self, words: list[str]) -> np.ndarray:
+        vocab = self.stats.vocab
+        return np.fromiter((vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
+
+    def _terms_of(self, row: int) -> _RowTerms:
         c = self.stored.chunks[row]
-        title = terms(c.title)
-        body = terms(c.text)
+        title, body = terms(c.title), terms(c.text)
         lo, hi = self.stored.sentence_range(row)
+        texts = [c.text[int(s):int(e)] for _, s, e in self.stored.sentences[lo:hi]]
         # a sentence that is itself a question restates, it is not evidence: it gets no terms
-        sent_seqs = [[] if _is_question(c.text[int(s):int(e)]) else terms(c.text[int(s):int(e)])
-                     for _, s, e in self.stored.sentences[lo:hi]]
-        sents = [frozenset(x) for x in sent_seqs]
-        sent_pairs = [frozenset(zip(x, x[1:])) for x in sent_seqs]
-        seq = title + body
-        positions: dict[str, list[int]] = {}
-        for i, t in enumerate(body):
-            positions.setdefault(t, []).append(i)
-        asks = np.array([not x for x in sent_seqs], dtype=bool)
-        return frozenset(seq), frozenset(zip(seq, seq[1:])), frozenset(title), sents, positions, sent_pairs, asks
+        seqs = [[] if _is_question(t) else terms(t) for t in texts]
+        sent = [w for x in seqs for w in x]
+        local = np.concatenate([np.zeros(len(title), dtype=np.int64), np.arange(len(body), dtype=np.int64),
+                                np.repeat(np.arange(len(seqs), dtype=np.int64), [len(x) for x in seqs])])
+        kind = np.repeat(np.array([0, 1, 2], dtype=np.int64), [len(title), len(body), len(sent)])
+        return _RowTerms(np.stack([self._ids(title + body + sent), kind, local]),
+                         np.array([not x for x in seqs], dtype=bool))
 
     def features(self, question: str, qvec: np.ndarray, rows: list[int], dense: np.ndarray,
                  bm25_norm: np.ndarray) -> np.ndarray:
         """``(len(rows), len(FEATURES))`` float64 feature matrix for the candidate rows."""
+        nc = len(rows)
+        out = np.zeros((nc, len(FEATURES)), dtype=np.float64)
+        if not nc:
+            return out
+        dense = np.asarray(dense, dtype=np.float64)
+        bm25_norm = np.asarray(bm25_norm, dtype=np.float64)
+        # the question's distinct terms as ids, sorted (unknown terms get ids no chunk term has)
         q_terms = terms(question)
-        q_set = set(q_terms)
-        q_pairs = set(zip(q_terms, q_terms[1:]))
-        idf = {t: self.stats.idf(t) for t in q_set}
-        total = sum(idf.values()) or 1.0
-        total2 = sum(v * v for v in idf.values()) or 1.0
-        out = np.zeros((len(rows), len(FEATURES)), dtype=np.float64)
-        sv = self.stored.sent_vectors
-        for i, row in enumerate(rows):
-            all_terms, pairs, title_terms, sents, positions, sent_pairs, asks = self._chunk_terms(int(row))
-            lo, hi = self.stored.sentence_range(row)
-            s_sims = sv[lo:hi] @ qvec if hi > lo else np.asarray([dense[i]])
-            if hi > lo and asks.any() and not asks.all():
-                s_sims = np.where(asks, -1.0, s_sims)
-            s_max = float(s_sims.max())
-            pair = float(((s_sims[:-1] + s_sims[1:]) / 2).max()) if len(s_sims) > 1 else s_max
-            cov = sum(idf[t] for t in q_set if t in all_terms) / total
-            s_covs = [sum(idf[t] for t in q_set if t in s or t in title_terms) / total for s in sents]
-            s_cov = max(s_covs, default=cov)
-            best_cov = s_covs[int(np.argmax(s_sims))] if s_covs and len(s_sims) == len(s_covs) else s_cov
-            s_big = max((len(q_pairs & sp) / len(q_pairs) for sp in sent_pairs), default=0.0) if q_pairs else 0.0
-            nums = [t for t in q_set if t.isdigit()]
-            num = sum(t in all_terms for t in nums) / len(nums) if nums else 0.0
-            out[i] = (dense[i], 0.0, bm25_norm[i], s_max, 0.0, cov, s_cov,
-                      len(q_pairs & pairs) / len(q_pairs) if q_pairs else 0.0,
-                      sum(idf[t] for t in q_set if t in title_terms) / total,
-                      sum(idf[t] ** 2 for t in q_set if t in all_terms) / total2,
-                      _proximity([positions[t] for t in q_set if t in positions]),
-                      0.0, 0.0, pair, s_big, best_cov, num, s_max * s_cov, float(dense[i]) * float(bm25_norm[i]))
-        if len(rows):
-            out[:, 1] = out[:, 0] - out[:, 0].max()
-            out[:, 4] = out[:, 3] - out[:, 3].max()
-            out[np.argsort(-out[:, 0], kind="stable"), 11] = 1.0 / (1.0 + np.arange(len(rows)))
-            out[np.argsort(-np.asarray(bm25_norm, dtype=np.float64), kind="stable"), 12] = 1.0 / (1.0 + np.arange(len(rows)))
+        uniq = list(dict.fromkeys(q_terms))
+        vocab = self.stats.vocab
+        ids = np.array([vocab.get(t, -2 - i) for i, t in enumerate(uniq)], dtype=np.int64)
+        order = np.argsort(ids)
+        qids, uniq = ids[order], [uniq[i] for i in order]
+        nq = len(uniq)
+        idf = np.array([self.stats.idf(t) for t in uniq], dtype=np.float64)
+        total, total2 = float(idf.sum()) or 1.0, float((idf * idf).sum()) or 1.0
+        col = {t: j for j, t in enumerate(uniq)}
+        pair_no = np.full((max(nq, 1), max(nq, 1)), -1, dtype=np.int64)  # q term pair -> its number
+        for x, y in dict.fromkeys((col[x], col[y]) for x, y in zip(q_terms, q_terms[1:])):
+            pair_no[x, y] = pair_no.max() + 1
+        n_pairs = int(pair_no.max()) + 1
+        digits = np.array([t.isdigit() for t in uniq], dtype=bool)
+
+        def presence(cols: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
+            """``(n, nq)`` bool: ``[s, j]`` when question term ``j`` occurs in segment ``s``."""
+            P = np.zeros((n, nq), dtype=bool)
+            hit = cols >= 0
+            P[seg[hit], cols[hit]] = True
+            return P
+
+        def pair_share(cols: np.ndarray, seg: np.ndarray, n: int) -> np.ndarray:
+            """Per segment: share of the question's adjacent term pairs found adjacent in it."""
+            share = np.zeros(n, dtype=np.float64)
+            if not n_pairs or len(cols) < 2:
+                return share
+            a, b, same = cols[:-1], cols[1:], seg[:-1] == seg[1:]
+            both = (a >= 0) & (b >= 0) & same
+            no = pair_no[a[both], b[both]]
+            found = np.zeros((n, n_pairs), dtype=bool)
+            found[seg[:-1][both][no >= 0], no[no >= 0]] = True
+            return found.sum(axis=1) / n_pairs
+
+        # all candidates' terms in one array; each term's question-term column (-1: none)
+        cache = [self._row_terms(int(r)) for r in rows]
+        row_idx = np.arange(nc)
+        tok_row = np.repeat(row_idx, [t.terms.shape[1] for t in cache])
+        tok_ids, kind, local = np.concatenate([t.terms for t in cache], axis=1)
+        if nq:
+            j = np.minimum(np.searchsorted(qids, tok_ids), nq - 1)
+            cols = np.where(qids[j] == tok_ids, j, -1)
+        else:
+            cols = np.full(len(tok_ids), -1, dtype=np.int64)
+        is_title, is_body, is_seq, is_sent = kind == 0, kind == 1, kind <= 1, kind == 2
+        title_P = presence(cols[is_title], tok_row[is_title], nc)
+        body_cols, body_seg, body_pos = cols[is_body], tok_row[is_body], local[is_body]
+        body_P = presence(body_cols, body_seg, nc)
+        all_P = title_P | body_P
+
+        # sentences of the candidates: similarities to the question; blank sentences (no terms)
+        # masked, unless all of a chunk's sentences are blank
+        lo, hi = self.stored.sentence_ranges(rows)
+        n_sent = hi - lo
+        has = n_sent > 0
+        first = np.cumsum(n_sent) - n_sent   # each candidate's first sentence in the arrays below
+        seg_start = first[has]
+        sent_idx = np.repeat(lo - first, n_sent) + np.arange(int(n_sent.sum()))
+        sent_row = np.repeat(row_idx, n_sent)
+        sims = self.stored.sent_vectors[sent_idx] @ qvec
+        blank = np.concatenate([t.blank for t in cache])
+        if has.any():
+            n_blank = np.zeros(nc, dtype=np.int64)
+            n_blank[has] = np.add.reduceat(blank.astype(np.int64), seg_start)
+            mixed = (n_blank > 0) & (n_blank < n_sent)
+            sims = np.where(blank & mixed[sent_row], -1.0, sims)
+        s_max = dense.copy()
+        s_max[has] = _segment_max(sims, seg_start)
+        pair = s_max.copy()
+        if len(sims) > 1:
+            pm = np.append((sims[:-1] + sims[1:]) / 2, -np.inf)   # mean of each adjacent pair
+            pm[np.append(sent_row[:-1] != sent_row[1:], True)] = -np.inf
+            pair_seg = _segment_max(pm, seg_start)
+            pair[has] = np.where(np.isfinite(pair_seg), pair_seg, s_max[has])
+
+        # coverage of the question's terms: chunk, title, each sentence (with the title's terms)
+        sent_cols = cols[is_sent]
+        sent_seg = local[is_sent] + first[tok_row[is_sent]]
+        sent_P = presence(sent_cols, sent_seg, len(sims))
+        cov = all_P @ idf / total
+        s_covs = (sent_P | title_P[sent_row]) @ idf / total
+        s_cov = cov.copy()
+        best_cov = cov.copy()
+        s_big = np.zeros(nc, dtype=np.float64)
+        if has.any():
+            s_cov[has] = _segment_max(s_covs, seg_start)
+            first_max = np.flatnonzero(sims == s_max[sent_row])
+            first_max = first_max[np.r_[True, sent_row[first_max][1:] != sent_row[first_max][:-1]]]
+            best_cov[has] = s_covs[first_max]
+            s_big[has] = _segment_max(pair_share(sent_cols, sent_seg, len(sims)), seg_start)
+
+        # proximity: matched terms over the shortest window of body positions holding them all
+        need = body_P.sum(axis=1)
+        prox = np.where(need == 1, 1.0, 0.0)
+        hit = body_cols >= 0
+        if hit.any() and (need > 1).any():
+            pos, seg, hit_cols = body_pos[hit], body_seg[hit], body_cols[hit]
+            big = int(body_pos.max()) + 1
+            gpos = seg * big + pos
+            last = np.full((len(gpos), nq), -1, dtype=np.int64)
+            last[np.arange(len(gpos)), hit_cols] = gpos
+            last = np.maximum.accumulate(last, axis=0)
+            last = np.where(body_P[seg], last, np.iinfo(np.int64).max)   # only terms the chunk has
+            start = last.min(axis=1)
+            width = np.where(start >= seg * big, gpos - start + 1, np.iinfo(np.int64).max)
+            best = np.full(nc, np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(best, seg, width)
+            many = need > 1
+            prox[many] = need[many] / best[many]
+
+        nums = int(digits.sum())
+        out[:, 0] = dense
+        out[:, 1] = dense - dense.max()
+        out[:, 2] = bm25_norm
+        out[:, 3] = s_max
+        out[:, 4] = s_max - s_max.max()
+        out[:, 5] = cov
+        out[:, 6] = s_cov
+        out[:, 7] = pair_share(cols[is_seq], tok_row[is_seq], nc)
+        out[:, 8] = title_P @ idf / total
+        out[:, 9] = all_P @ (idf * idf) / total2
+        out[:, 10] = prox
+        out[np.argsort(-dense, kind="stable"), 11] = 1.0 / (1.0 + np.arange(nc))
+        out[np.argsort(-bm25_norm, kind="stable"), 12] = 1.0 / (1.0 + np.arange(nc))
+        out[:, 13] = pair
+        out[:, 14] = s_big
+        out[:, 15] = best_cov
+        out[:, 16] = all_P[:, digits].sum(axis=1) / nums if nums else 0.0
+        out[:, 17] = s_max * s_cov
+        out[:, 18] = dense * bm25_norm
         return out
 
     def score(self, feats: np.ndarray) -> np.ndarray:

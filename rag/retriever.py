@@ -90,12 +90,12 @@ class HybridRetriever:
         m = min(n, max(self.candidates, k))
         _, ids = self.stored.vectors.search(qvec[None, :], m)
         lex = self.bm25_scores(question)
-        rows = [int(i) for i in ids[0] if i >= 0]
-        seen = set(rows)
+        by_dense = ids[0][ids[0] >= 0].astype(np.int64)
         top = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)  # O(n), not a full sort
         top = top[np.lexsort((top, -lex[top]))]
-        rows += [int(i) for i in top if lex[i] > 0 and int(i) not in seen]
-        rows_arr = np.asarray(rows, dtype=np.int64)
+        top = top[(lex[top] > 0) & ~np.isin(top, by_dense)]
+        rows_arr = np.concatenate([by_dense, top.astype(np.int64)])
+        rows = rows_arr.tolist()
         vecs = self.stored.vectors.reconstruct(rows_arr)
         dense = vecs @ qvec
         top = float(lex.max()) if n else 0.0
@@ -131,7 +131,7 @@ class HybridRetriever:
             order = self.keep_first_stage(order, fused, rows)
         picked: list[int] = []
         for i in order:
-            if any(float(vecs[i] @ vecs[j]) >= self.dup_cos for j in picked):
+            if picked and (vecs[picked] @ vecs[i]).max() >= self.dup_cos:
                 continue  # near-duplicate of a better passage
             picked.append(i)
             if len(picked) == k:

@@ -88,6 +88,12 @@ class StoredIndex:
         starts = self._sentence_starts
         return int(starts[row]), int(starts[row + 1])
 
+    def sentence_ranges(self, rows) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, hi)`` int64 arrays: :meth:`sentence_range` of each of ``rows``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = self._sentence_starts
+        return starts[rows].astype(np.int64), starts[rows + 1].astype(np.int64)
+
 
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)

@@ -63,9 +63,12 @@ class TermStats:
     ``log(1 + (N - df + 0.5) / (df + 0.5))``, Robertson & Zaragoza 2009); a term never seen gets
     the IDF of ``df = 0``, the highest."""
 
-    def __init__(self, texts: list[str] | None = None, *, df: dict[str, int] | None = None, n: int = 0):
+    def __init__(self, texts: list[str] | None = None, *, df: dict[str, int] | None = None, n: int = 0,
+                 vocab: dict[str, int] | None = None):
         self.n = len(texts) if texts is not None else n
         self.df = Counter(t for text in texts for t in set(terms(text))) if texts is not None else dict(df or {})
+        #: term -> id (distinct ids >= 0) for every term of the collection
+        self.vocab = dict(vocab) if vocab is not None else {t: i for i, t in enumerate(self.df)}
 
     @classmethod
     def from_bm25(cls, bm25) -> "TermStats":
@@ -74,7 +77,7 @@ class TermStats:
         indptr = bm25.scores["indptr"]
         df = {tok: int(indptr[i + 1] - indptr[i]) for tok, i in bm25.vocab_dict.items()
               if tok and i + 1 < len(indptr)}
-        return cls(df=df, n=int(bm25.scores["num_docs"]))
+        return cls(df=df, n=int(bm25.scores["num_docs"]), vocab=bm25.vocab_dict)
 
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
