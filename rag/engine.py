@@ -141,6 +141,19 @@ def condense_offline(question: str, history: list | None) -> str:
     return f"{question} ({', '.join(dict.fromkeys(names))})" if names else question
 
 
+def question_threading(embedder: Embedder, threads: int | None = None) -> None:
+    """Set the threading an engine answers with (process-wide): the embedder on ``threads``
+    (default :attr:`Embedder.query_threads`), FAISS searches and numpy's BLAS on one thread.
+    Idle BLAS threads busy-wait and took the embedder's second core (8 ms questions became
+    17 ms); a FAISS search of one question is fastest on one thread. Source of the BLAS control:
+    threadpoolctl."""
+    from threadpoolctl import threadpool_limits
+
+    embedder.set_threads(threads or embedder.query_threads)
+    set_search_threads(1)
+    threadpool_limits(1, user_api="blas")
+
+
 class Engine:
     """Loads the model and one index once; answers questions with cited passages.
 
@@ -151,7 +164,8 @@ class Engine:
         answer = engine.ask("Who is Meng Hongwei?")
         print(answer.text, [c.title for c in answer.citations])
 
-    Thread-safe: ``ask`` and ``retrieve`` may be called from many threads at once.
+    Thread-safe: ``ask`` and ``retrieve`` may be called from many threads at once. Opening an
+    engine sets the process-wide threading of :func:`question_threading`.
     Raises :class:`rag.store.IndexNotFoundError`, :class:`rag.store.IndexMismatchError` or
     :class:`rag.store.IndexCorruptError` when ``index_dir`` cannot be used.
     """
@@ -174,9 +188,7 @@ class Engine:
         self.checker = CitationChecker(self.answerer.stats, self.embedder, self.stored)
         self._chats: dict = {}
         self._chat_lock = threading.Lock()
-        # after any build of the default index: one thread per question for torch and FAISS
-        self.embedder.set_threads(self.settings.torch_threads)
-        set_search_threads(self.settings.torch_threads)
+        question_threading(self.embedder, self.settings.embed_threads)  # after any build of the index
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
 
     @property

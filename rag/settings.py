@@ -7,7 +7,7 @@
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
 | ``RAG_RERANK`` | ``0`` turns off the feature-weighted second stage (``rag.rerank``) | on |
-| ``RAG_TORCH_THREADS`` | embedder (ONNX Runtime or torch) and FAISS threads an engine uses per question | 1 |
+| ``RAG_EMBED_THREADS`` | threads that embed one question (FAISS searches on one) | 2 (ONNX Runtime; at most the cores), 1 (torch) |
 """
 from __future__ import annotations
 
@@ -53,19 +53,21 @@ class Settings:
     alpha: float = 0.8
     refuse_below: float = REFUSE_BELOW
     rerank: bool = True
-    #: A question is a few dozen tokens: splitting its matrix products across threads costs more
-    #: than it saves (on 2 busy cores, 2 threads made ask() ~10x slower than 1), and concurrent
-    #: users already keep the cores busy. Ingest is not affected unless an Engine is open.
-    torch_threads: int = 1
+    #: Threads that embed one question; None: :attr:`rag.embedder.Embedder.query_threads` (2 for
+    #: ONNX Runtime, which falls back to one thread for questions that arrive while another is
+    #: being embedded; 1 for torch, whose spinning threads made a busy server ~10x slower). See
+    #: docs/benchmarks.md. Ingest is not affected unless an Engine is open.
+    embed_threads: int | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
         """Settings from the environment. Raises ``ValueError`` for a malformed or out-of-range
         number."""
+        threads = os.environ.get("RAG_EMBED_THREADS", "").strip()
         s = cls(k=int(_env_float("RAG_TOP_K", 5)), alpha=_env_float("RAG_HYBRID_ALPHA", 0.8),
                 refuse_below=_env_float("RAG_REFUSE_BELOW", REFUSE_BELOW),
                 rerank=os.environ.get("RAG_RERANK", "1").strip().lower() not in {"0", "false", "no", "off"},
-                torch_threads=max(1, int(_env_float("RAG_TORCH_THREADS", 1))))
+                embed_threads=max(1, int(_env_float("RAG_EMBED_THREADS", 1))) if threads else None)
         if not 0.0 <= s.alpha <= 1.0:
             raise ValueError(f"RAG_HYBRID_ALPHA={s.alpha} must be between 0 and 1")
         if s.k < 1:

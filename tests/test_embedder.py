@@ -40,3 +40,21 @@ def test_engine_answers_without_importing_torch(engine, index_root):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown embedding backend 'tensorflow'"):
         Embedder(backend="tensorflow")
+
+
+def test_questions_embedded_at_once_share_the_cores(index_root):
+    """A lone question runs on all the session's threads; one that arrives while another is being
+    embedded runs on a one-thread session instead (two multi-threaded runs fight over the cores).
+    The vectors are the same either way."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    emb = Embedder(threads=2)
+    questions = [f"What did Interpol decide about red notice number {i}?" for i in range(48)]
+    alone = np.vstack([emb.encode([q]) for q in questions])
+    assert emb._single is None  # nothing ran concurrently: one session only
+    with ThreadPoolExecutor(4) as pool:
+        together = np.vstack(list(pool.map(lambda q: emb.encode([q]), questions)))
+    assert emb._single is not None and emb._in_flight == 0
+    assert np.abs(together - alone).max() < 1e-5
+    assert emb.query_threads == min(2, os.cpu_count() or 1)
+    assert Embedder(backend="torch").query_threads == 1
