@@ -50,6 +50,10 @@ class Evidence:
         return self.passage.chunk.text[self.start:self.end]
 
 
+#: A Markdown heading line ("## Section"): never quoted as an answer sentence.
+_MD_HEADING = re.compile(r"#{1,6}\s")
+
+
 class ExtractiveAnswerer:
     """Builds an :class:`~rag.types.Answer` from retrieved passages without a language model.
 
@@ -85,6 +89,8 @@ class ExtractiveAnswerer:
                     continue
                 if text.rstrip("’”\"')").endswith("?"):
                     continue  # a question in the text restates, it does not answer
+                if _MD_HEADING.match(text):
+                    continue  # a Markdown section heading names a topic, it states nothing
                 cov = self.stats.coverage(q_terms, set(terms(text)))
                 c = float(cos[j - lo])
                 score = W_SENTENCE * c + W_TERMS * cov + W_PASSAGE * p_cos

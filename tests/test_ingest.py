@@ -230,3 +230,6 @@ def test_copy_inside_a_digest_is_cited_from_the_articles_own_file(tmp_path, embe
     assert len(holders) == 1 and holders[0].source.endswith("volcano.md")
     assert holders[0].title == "The Quiet Volcano of Lindmark"
     assert any("River otters" in c.text and c.source.endswith("digest.md") for c in stored.chunks)
+    # a section heading is not a sentence of the answer
+    a = Engine(index_dir, embedder=embedder).ask("River otters return?")
+    assert not a.refused and "forty years" in a.text and "##" not in a.text, a.text
