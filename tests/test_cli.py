@@ -23,6 +23,16 @@ def test_ask_json_cites_gold_article(engine, index_root):
     assert d["citations"][0]["title"] == "China could pull Interpol funding after Meng Hongwei’s arrest"
 
 
+def test_reader_that_leaves_early_gets_no_traceback(engine, index_root):
+    """`rag ask ... | head -0`: the pipe is closed before the answer is written."""
+    p = subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", "Who is Meng Hongwei?"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=dict(os.environ, RAG_INDEX_ROOT=str(index_root)))
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=300) == 141 and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root, capsys):
     assert rag_main(["ask", "Who won the 2022 FIFA World Cup?"]) == 0
     out = capsys.readouterr().out
