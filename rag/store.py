@@ -113,25 +113,34 @@ def _write_file(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def write_lock(index_dir: str | Path, *, wait: bool = True):
     """Hold the writer lock of ``index_dir`` (created if missing). When another process holds it,
-    says so on stderr and waits (``wait=True``).
+    says so on stderr and waits (``wait=True``). A folder this call created is removed again when
+    the write fails before anything but the lock file is in it.
 
     Raises :class:`IndexLockedError` when ``wait`` is false and another process holds it."""
     index_dir = Path(index_dir)
+    created = not index_dir.exists()
     index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".lock", "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as e:
-            if not wait:
-                raise IndexLockedError(
-                    f"Another process is writing the index at {index_dir}; wait for it to finish.") from e
-            print(f"Waiting for another process to finish writing the index at {index_dir} ...",
-                  file=sys.stderr, flush=True)
-            fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    try:
+        with open(index_dir / ".lock", "a+") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as e:
+                if not wait:
+                    raise IndexLockedError(
+                        f"Another process is writing the index at {index_dir}; wait for it to finish.") from e
+                print(f"Waiting for another process to finish writing the index at {index_dir} ...",
+                      file=sys.stderr, flush=True)
+                fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+    except BaseException:
+        # a failed first write leaves no folder behind that holds nothing but the lock file
+        if created and {p.name for p in index_dir.iterdir()} <= {".lock"}:
+            (index_dir / ".lock").unlink(missing_ok=True)
+            index_dir.rmdir()
+        raise
 
 
 def save_index(index_dir: str | Path, *, manifest: dict, chunks: list[Chunk], vectors: np.ndarray,

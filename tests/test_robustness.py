@@ -204,6 +204,11 @@ def test_file_over_the_limit_is_skipped_and_the_rest_indexed(tmp_path, embedder)
 def test_nothing_readable_is_a_plain_error(tmp_path, embedder):
     with pytest.raises(ValueError, match=r"No readable documents: empty\.txt: empty file"):
         ingest([BAD / "empty.txt"], tmp_path / "idx", embedder=embedder)
+    assert not (tmp_path / "idx").exists()  # the failed first ingest leaves no empty index folder
+    (tmp_path / "kept").mkdir()  # a folder that was there before stays
+    with pytest.raises(ValueError, match=r"No readable documents"):
+        ingest([BAD / "empty.txt"], tmp_path / "kept", embedder=embedder)
+    assert (tmp_path / "kept").is_dir()
 
 
 class Counting:
