@@ -155,7 +155,7 @@ class Embedder:
         self._model = None
         self._session = None
         self._single = None
-        self._in_flight = 0   # single-text encodes running now (onnx)
+        self._in_flight = 0   # ONNX runs in progress
         self.threads = threads
         if backend == "auto":
             backend = os.environ.get("RAG_EMBED_BACKEND", "").strip().lower() or "auto"
@@ -219,13 +219,23 @@ class Embedder:
         tok.enable_padding(pad_id=0, pad_token="[PAD]")
         return tok
 
-    def _onnx_encode(self, texts: list[str], session=None) -> np.ndarray:
-        """Mean-pooled, L2-normalised ``(len(texts), 384)`` vectors of one padded batch."""
+    def _onnx_encode(self, texts: list[str]) -> np.ndarray:
+        """Mean-pooled, L2-normalised ``(len(texts), 384)`` vectors of one padded batch. A single
+        text runs on all the session's threads when nothing else is being embedded, else on
+        :attr:`single_thread_session`."""
         enc = self._batch_tokenizer.encode_batch(list(texts))
         ids = np.asarray([e.ids for e in enc], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
-        hidden = (session or self.session).run(None, {"input_ids": ids, "attention_mask": mask,
-                                                      "token_type_ids": np.zeros_like(ids)})[0]
+        with self._lock:
+            self._in_flight += 1
+            alone = self._in_flight == 1
+        try:
+            session = self.session if alone or len(texts) > 1 else self.single_thread_session
+            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                        "token_type_ids": np.zeros_like(ids)})[0]
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         m = mask[..., None].astype(np.float32)
         v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
         return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
@@ -303,15 +313,8 @@ class Embedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         texts = list(texts)
         if self.backend == "onnx":
-            if len(texts) == 1:  # a question: all threads when alone, one when others are running
-                with self._lock:
-                    self._in_flight += 1
-                    alone = self._in_flight == 1
-                try:
-                    return self._onnx_encode(texts, None if alone else self.single_thread_session)
-                finally:
-                    with self._lock:
-                        self._in_flight -= 1
+            if len(texts) == 1:
+                return self._onnx_encode(texts)
             self.session  # noqa: B018 - load (or export) before any progress bar starts
             step, run = batch_size or 32, self._onnx_encode
         else:
