@@ -12,10 +12,12 @@ paragraphs into :class:`~rag.types.Chunk` objects:
 
 Title detection: a block (text between blank lines) is *title-like* when it is one line of at most
 16 words / 150 characters, starts with a capital letter or digit and does not end like a sentence
-(``. ! ? ; ,`` or a closing quote). A run of title-like blocks followed by body text opens an
+(``. ! ? ; , :`` or a closing quote). A run of title-like blocks followed by body text opens an
 article: the first line of the run is its title, the rest are captions (e.g. a photo credit), which
 join the article's first chunk. A first line such as "Tag Archive for: Interpol" is the page
-heading, not an article.
+heading, and only such an archive page holds several articles; in any other text, title-like
+lines after the first title are section headings of its one article. In Markdown, ``# `` headings
+open articles and nothing else does.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from typing import Callable, Sequence
 from .sentences import split_sentences
 from .types import Chunk
 
-CHUNKER_VERSION = "2"
+CHUNKER_VERSION = "3"
 
 _ARCHIVE_HEADING = re.compile(
     r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\b"
@@ -90,8 +92,8 @@ def is_title_like(line: str) -> bool:
         return False
     if not (line[0].isupper() or line[0].isdigit() or line[0] in "‘“\"'"):
         return False
-    if re.search(r"[.!?;,…]['’”\")\]]*$", line) or line[-1] in "’”\"":
-        return False
+    if re.search(r"[.!?;,:…]['’”\")\]]*$", line) or line[-1] in "’”\"":
+        return False  # ends like a sentence, or introduces what follows ("Key facts:")
     return True
 
 
@@ -107,10 +109,17 @@ def split_articles(text: str, default_title: str = "Untitled") -> tuple[str | No
     if blocks and _ARCHIVE_HEADING.search(text[blocks[0][0]:blocks[0][1]]):
         heading = text[blocks[0][0]:blocks[0][1]]
         blocks = blocks[1:]
-    kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
     if any(text.startswith("# ", s) for s, _ in blocks):
-        # a Markdown document: "# " headings open articles, deeper headings are sections of them
-        kinds = ["body" if k == "title" and text.startswith("##", s) else k for k, (s, _) in zip(kinds, blocks)]
+        # a Markdown document: "# " headings open articles; everything else, deeper headings
+        # ("## Reaction") and label lines included, is text of the article they are in
+        kinds = ["title" if text.startswith("# ", s) else "body" for s, _ in blocks]
+    else:
+        kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
+        if heading is None:
+            # not an archive page: one article, opened by its first title-like run; later
+            # title-like lines ("What the union won", "Reaction") are section headings in it
+            first = next((i for i, k in enumerate(kinds) if k == "body"), len(kinds))
+            kinds = kinds[:first] + ["body"] * (len(kinds) - first)
     articles: list[Article] = []
     current: Article | None = None
     i = 0

@@ -99,3 +99,35 @@ def test_sentences_keep_abbreviations_and_offsets():
     assert got[0] == "Mr. Stock met the U.S. delegation."
     assert got[-1] == "Done"
     assert approx_tokens("one two three") >= 3
+
+
+FERRY = ("Ferry Strike Ends After Nine Days\n\n"
+         "The ferry workers' union ended its strike on Friday after nine days of cancelled crossings.\n\n"
+         "What the union won\n\n"
+         "Crews will get a 6 percent raise over two years and a cap on night shifts.\n\n"
+         "Reaction\n\n"
+         "Commuter Lena Holt said she had spent 300 euros on taxis during the strike.\n")
+
+
+def test_section_headings_of_a_text_file_stay_in_its_one_article():
+    heading, arts = split_articles(FERRY, default_title="ferry")
+    assert heading is None and [a.title for a in arts] == ["Ferry Strike Ends After Nine Days"]
+    assert [FERRY[s:e] for s, e in arts[0].paragraphs][1:3] == [
+        "What the union won", "Crews will get a 6 percent raise over two years and a cap on night shifts."]
+
+
+def test_label_lines_and_sections_of_markdown_are_not_articles():
+    md = ("# Copper Mine Approved\n\nThe regional council approved the copper mine on Tuesday.\n\n"
+          "Key facts:\n\nThe mine is owned by Harlan Resources.\n\n## Water\n\nIt will draw river water.\n\n"
+          "# Second Story\n\nA second article follows in the same file.\n")
+    _, arts = split_articles(md, default_title="mine")
+    assert [a.title for a in arts] == ["Copper Mine Approved", "Second Story"]
+    assert "Key facts:" in [md[s:e] for s, e in arts[0].paragraphs]
+
+
+def test_archive_page_still_splits_into_articles_and_a_colon_line_is_no_title():
+    page = ("Tag Archive for: Harbours\n\nPort plan approved\n\nThe port plan was approved by the city council.\n\n"
+            "Figures for the year:\n\nShips rose by a tenth.\n\nDredging finished late\n\nThe dredging of the channel finished in April.\n")
+    heading, arts = split_articles(page, default_title="tag")
+    assert heading == "Tag Archive for: Harbours"
+    assert [a.title for a in arts] == ["Port plan approved", "Dredging finished late"]
