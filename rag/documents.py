@@ -268,7 +268,8 @@ def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
     ``<body>``; scripts, styles, comments, forms, navigation, asides, footers and page headers
     holding no ``<h1>``/``<h2>`` are dropped; each block element (paragraph, heading, list item,
     ...) becomes a paragraph, paragraphs separated by a blank line, whitespace inside them
-    collapsed. Bytes are decoded by Beautiful Soup (BOM,
+    collapsed; a table is one paragraph with a line per row, cells joined by " | " (as Word
+    tables are read). Bytes are decoded by Beautiful Soup (BOM,
     ``<meta charset>``, else detection).
     """
     from bs4 import BeautifulSoup
@@ -291,13 +292,22 @@ def _soup_text(soup) -> tuple[str, str | None]:
     for header in root.find_all("header"):  # site banners ("Menu Login Register"), not article heads
         if not header.find(["h1", "h2"]) and not header.find_parent(["article", "main"]):
             header.decompose()
+    for table in reversed(root.find_all("table")):  # innermost first: one block, a line per row
+        rows = (" | ".join(c for c in (" ".join(td.get_text(" ").split()) for td in tr.find_all(["td", "th"])) if c)
+                for tr in table.find_all("tr"))
+        table.replace_with("\n\n" + _ROW.join(r for r in rows if r) + "\n\n")
     for tag in root.find_all(_HTML_BLOCKS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
     for br in root.find_all("br"):
         br.replace_with("\n")
-    paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", root.get_text()))
+    paragraphs = (" ".join(p.split()).replace(_ROW, "\n") for p in re.split(r"\n\s*\n", root.get_text()))
     return "\n\n".join(p for p in paragraphs if p), (" ".join(title.split()) or None) if title else None
+
+
+#: Stands for a line break between table rows until whitespace is collapsed (a private-use
+#: character: ``str.split`` does not split on it).
+_ROW = "\ue000"
 
 
 def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, dict]:
