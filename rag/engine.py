@@ -22,9 +22,12 @@ from .store import FORMAT_VERSION, IndexNotFoundError, current_version, load_ind
 from .types import Answer, Passage
 from .vectors import set_search_threads
 
-#: Control characters (C0, DEL, C1), zero-width and bidirectional-override characters: removed
-#: from questions (they carry no meaning for retrieval and can hide text from a reader).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+#: Control characters (C0, DEL, C1): a space in questions (a line or field break separates words).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Soft hyphens, zero-width and bidirectional-control characters: removed from questions, so a
+#: word pasted with one inside ("Me\u200bng") stays one word; they carry no meaning for retrieval
+#: and can hide text from a reader.
+_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _PRONOUN = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|this|that|these|those)\b", re.I)
 
 
@@ -86,8 +89,8 @@ def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestRep
 def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     """Validate and normalise a question: returns ``(question, notices)``.
 
-    Control, zero-width and bidi-override characters become spaces and runs of whitespace one
-    space; a question over the embedder's window (256 tokens; first cut to
+    Control characters become spaces, soft hyphens, zero-width and bidi-control characters are
+    removed, and runs of whitespace become one space; a question over the embedder's window (256 tokens; first cut to
     ``MAX_QUESTION_CHARS`` characters) is cut to it, with a notice in ``notices``. Raises
     ``ValueError`` (plain message) when it is empty or only whitespace, and ``TypeError`` when it
     is not a string.
@@ -95,7 +98,7 @@ def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__}")
     question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
-    q = " ".join(_CONTROL.sub(" ", question).split())
+    q = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", question)).split())
     if not q:
         raise ValueError(EMPTY_QUESTION)
     notices = []
@@ -396,7 +399,7 @@ def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embed
         kept_paths = {s["source"] for s in keep}
         docs += [d for d in old if d.source in kept_paths]
         return build_index(docs, index_dir, embedder=embedder, lock=False, skipped=skipped,
-                           removed=removed + [f"{s['source']}: removed" for s in gone])
+                           removed=removed + [s["source"] for s in gone])
 
 
 def index_stats(index_dir: str | Path) -> dict:

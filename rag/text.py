@@ -22,12 +22,16 @@ would you your yours yourself yourselves s t don isn wasn weren mustn shouldn ve
 mentioned say said says tell according many much
 """.split())
 
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-"})
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-",
+                       # soft hyphen, zero-width and bidi controls: gone, so "investi\u00adgations" is one word
+                       **{chr(c): None for c in (0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F),
+                                                 *range(0x2060, 0x206A), 0xFEFF)}})
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents (NFKD) and unify quotes and dashes: "Jürgen’s" -> "jurgen's"."""
+    """Lower-case, strip accents (NFKD), unify quotes and dashes, drop soft hyphens and zero-width
+    characters: "Jürgen’s" -> "jurgen's"."""
     text = unicodedata.normalize("NFKD", text.translate(_FOLD))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 

@@ -284,6 +284,14 @@ def test_control_characters_are_removed_and_the_question_answered(engine):
     assert not a.refused and "3,000" in a.text and a.citations[0].title == MENG
 
 
+@pytest.mark.parametrize("mark", ["\u200b", "\u2060", "\ufeff", "\u202e", "\u00ad"])
+def test_invisible_character_inside_a_word_is_removed_not_a_word_break(engine, mark):
+    """Text pasted from a web page or PDF: "Me<zero-width space>ng" is still "Meng"."""
+    a = engine.ask(f"Who is Me{mark}ng Hong{mark}wei?")
+    assert a.standalone_question == "Who is Meng Hongwei?"
+    assert not a.refused and a.citations[0].title == MENG
+
+
 def test_emoji_around_a_question_do_not_matter_and_alone_are_refused(engine):
     a = engine.ask(f"🚓 {Q_3000} 🤔👮‍♂️")
     assert not a.refused and "3,000" in a.text and a.citations[0].title == MENG
@@ -332,3 +340,18 @@ def test_import_rag_loads_no_torch_gradio_or_llama():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_html_table_is_one_paragraph_with_a_line_per_row():
+    from rag.chunker import split_articles
+    from rag.documents import html_document
+
+    text, meta = html_document(
+        "<html><body><article><h1>Ridge telescope opens</h1><p>The ridge telescope opened in 2024 after "
+        "six years of work.</p><table><tr><th>Instrument</th><th>Band</th></tr><tr><td>FrostSpec</td>"
+        "<td>near-infrared</td></tr><tr><td>Vela</td><td><table><tr><td>visible</td></tr></table></td></tr>"
+        "</table></article></body></html>")
+    assert meta["title"] == "Ridge telescope opens"
+    assert text.split("\n\n")[-1] == "Instrument | Band\nFrostSpec | near-infrared\nVela | visible"
+    _, arts = split_articles(text, default_title="telescope")
+    assert [a.title for a in arts] == ["Ridge telescope opens"]
