@@ -19,6 +19,49 @@ def _engine(index: str | None):
     return Engine(index)
 
 
+class _OutputMayClose:
+    """Wraps ``sys.stdout`` or ``sys.stderr`` for a command that writes the index: when the reader
+    of a pipe leaves (``rag ingest ... 2>&1 | head -1``), the rest of the output goes to
+    /dev/null and the work finishes, instead of a progress bar's write aborting the update."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _closed(self) -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # later writes and the final flush succeed
+        os.close(devnull)
+
+    def write(self, data):
+        try:
+            return self._stream.write(data)
+        except BrokenPipeError:
+            self._closed()
+            return len(data)
+
+    def flush(self):
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._closed()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _finish_writing(func):
+    """Run ``func(args)`` with output that may close under it (see :class:`_OutputMayClose`)."""
+    def run(args) -> int:
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _OutputMayClose(sys.stdout), _OutputMayClose(sys.stderr)
+        try:
+            return func(args)
+        finally:
+            sys.stdout, sys.stderr = saved
+    return run
+
+
+@_finish_writing
 def cmd_ingest(args) -> int:
     from .engine import ingest
 
@@ -39,6 +82,7 @@ def _index_dir(args) -> Path:
     return Path(args.index) if args.index else Settings.from_env().default_index_dir
 
 
+@_finish_writing
 def cmd_remove(args) -> int:
     from .engine import remove_documents
 
@@ -104,12 +148,30 @@ def cmd_ask(args) -> int:
     return 0
 
 
+class PortInUseError(ValueError):
+    """The address ``rag serve`` was asked to listen on is taken (or not available here)."""
+
+
+def _check_port(host: str, port: int) -> None:
+    """Raise :class:`PortInUseError` when ``host:port`` cannot be bound now."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            sock.bind((host, port))
+    except OSError as e:
+        raise PortInUseError(f"cannot serve on {host}:{port} ({e.strerror or e}); "
+                             "choose another with --port N") from e
+
+
 def cmd_serve(args) -> int:
     """Load the engine (and answer one warm-up question) in a thread while Gradio is imported in
     this one: the two take ~1 s and ~5 s, and the engine's file reads and ONNX Runtime set-up run
     outside the GIL. Errors from the engine (a mismatched index, say) surface here unchanged."""
     import threading
 
+    _check_port(args.host, args.port)  # before the engine and Gradio load: a busy port fails fast
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     # Gradio switches matplotlib (when installed) to its "agg" backend around every request; with
     # the backend unset, the first switch imports pyplot (~0.7 s on the first answer). A server
@@ -133,8 +195,11 @@ def cmd_serve(args) -> int:
     loader.join()
     if "error" in box:
         raise box["error"]
-    demo, _ = launch(box["engine"], args.host, args.port, auth=auth_from_env(), quiet=True,
-                     prevent_thread_lock=True)
+    try:
+        demo, _ = launch(box["engine"], args.host, args.port, auth=auth_from_env(), quiet=True,
+                         prevent_thread_lock=True)
+    except OSError as e:  # taken since the check: Gradio's message names its own settings
+        raise PortInUseError(f"cannot serve on {args.host}:{args.port} ({e}); choose another with --port N") from e
     # Gradio's own banner suggests share=True (a public tunnel); this tool serves loopback only
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"rag: chat at http://{shown}:{args.port}/ (index {box['engine'].index_dir}); Ctrl+C to stop",

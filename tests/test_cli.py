@@ -33,6 +33,35 @@ def test_reader_that_leaves_early_gets_no_traceback(engine, index_root):
     assert p.wait(timeout=300) == 141 and "Traceback" not in err and "BrokenPipe" not in err, err
 
 
+def test_ingest_finishes_when_its_reader_leaves(tmp_path, engine, index_root):
+    """`rag ingest ... 2>&1 | head -1`: the progress bar's pipe closes; the update still lands."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "harbour.txt").write_text("The harbour authority counted 412 container ships in March, a record.\n")
+    idx = tmp_path / "idx"
+    p = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", str(docs), "--index", str(idx)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=dict(os.environ, RAG_INDEX_ROOT=str(index_root)))
+    p.stdout.close()
+    assert p.wait(timeout=300) == 0
+    from rag.store import load_index
+
+    stored = load_index(idx, embedder_name=engine.embedder.name, dim=engine.embedder.dim)
+    assert [c.text for c in stored.chunks] == ["The harbour authority counted 412 container ships in March, a record."]
+
+
+def test_serve_on_a_busy_port_is_a_plain_error(capsys):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert rag_main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err and "Traceback" not in err
+
+
 def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root, capsys):
     assert rag_main(["ask", "Who won the 2022 FIFA World Cup?"]) == 0
     out = capsys.readouterr().out
