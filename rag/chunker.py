@@ -28,13 +28,15 @@ from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 from .sentences import split_sentences
+from .text import strip_invisible
 from .types import Chunk
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 _ARCHIVE_HEADING = re.compile(
-    r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\b"
-    r"|^posts?\s+(tagged|in|by)\b|^archives?\s+for\b",
+    r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\s*(for\b|:|$)"
+    r"|^(tag|category|author|topic|date|monthly|yearly)\s+(archives?|results)\b"
+    r"|^posts?\s+(tagged|in|by)\b",
     re.IGNORECASE,
 )
 
@@ -61,23 +63,32 @@ def slugify(title: str, max_len: int = 80) -> str:
     return s[:max_len].rstrip("-") or "document"
 
 
+_MD_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+\S[^\n]*$", re.MULTILINE)
+
+
 def _blocks(text: str) -> list[tuple[int, int]]:
-    """Spans of non-blank blocks separated by blank lines (stripped of outer whitespace)."""
+    """Spans of non-blank blocks separated by blank lines (stripped of outer whitespace); a
+    Markdown heading line ("# Title") is a block of its own even without blank lines around it."""
     spans = []
     for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
-        s, e = m.start(), m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            spans.append((s, e))
+        cuts = [m.start()]
+        for h in _MD_HEADING_LINE.finditer(text, m.start(), m.end()):
+            cuts += [h.start(), h.end()]
+        cuts.append(m.end())
+        for s, e in zip(cuts, cuts[1:]):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                spans.append((s, e))
     return spans
 
 
 def heading_text(line: str) -> str:
-    """A title line without Markdown heading marks: "# Mount Fakeview" -> "Mount Fakeview"."""
-    return re.sub(r"^#{1,6}\s+", "", line).strip()
+    """A title line without Markdown heading marks or invisible characters (soft hyphens, ...):
+    "# Mount Fakeview" -> "Mount Fakeview"."""
+    return strip_invisible(re.sub(r"^#{1,6}\s+", "", line)).strip()
 
 
 def is_title_like(line: str) -> bool:
@@ -97,22 +108,32 @@ def is_title_like(line: str) -> bool:
     return True
 
 
-def split_articles(text: str, default_title: str = "Untitled") -> tuple[str | None, list[Article]]:
+def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool = True,
+                   title_hint: str | None = None) -> tuple[str | None, list[Article]]:
     """Find the articles of a page.
 
     Returns ``(page_heading, articles)``. ``page_heading`` is the archive heading ("Tag Archive
     for: …") when the page starts with one, else ``None``. Body text before the first title goes
     to an article titled ``default_title``. A document with no title-like lines is one article.
+    With ``markdown`` (a .md file), ``# `` headings outside code fences open the articles.
+    ``title_hint`` (a title the file's metadata gives, such as an HTML ``<h1>``) is the article's
+    title when it is one of the lines of the run that opens it (a kicker or a date before the
+    ``<h1>`` is then a caption).
     """
     blocks = _blocks(text)
     heading = None
-    if blocks and _ARCHIVE_HEADING.search(text[blocks[0][0]:blocks[0][1]]):
-        heading = text[blocks[0][0]:blocks[0][1]]
+    first_line = text[blocks[0][0]:blocks[0][1]] if blocks else ""
+    if first_line and "\n" not in first_line and len(first_line) <= 150 and _ARCHIVE_HEADING.search(first_line):
+        heading = first_line
         blocks = blocks[1:]
-    if any(text.startswith("# ", s) for s, _ in blocks):
+    if markdown:
+        fences = [m.span() for m in re.finditer(r"^```.*?(?:^```[^\n]*$|\Z)", text, re.MULTILINE | re.DOTALL)]
+        fenced = [any(a <= s < b for a, b in fences) for s, _ in blocks]
+        md_titles = [text.startswith("# ", s) and not f for (s, _), f in zip(blocks, fenced)]
+    if markdown and any(md_titles):
         # a Markdown document: "# " headings open articles; everything else, deeper headings
         # ("## Reaction") and label lines included, is text of the article they are in
-        kinds = ["title" if text.startswith("# ", s) else "body" for s, _ in blocks]
+        kinds = ["title" if t else "body" for t in md_titles]
     else:
         kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
         if heading is None:
@@ -129,14 +150,18 @@ def split_articles(text: str, default_title: str = "Untitled") -> tuple[str | No
             while j < len(blocks) and kinds[j] == "title":
                 j += 1
             if j < len(blocks):  # a run of title-like blocks followed by body text opens an article
-                s, e = blocks[i]
-                current = Article(title=heading_text(text[s:e]), title_span=(s, e), captions=list(blocks[i + 1:j]))
+                run = blocks[i:j]
+                hinted = [b for b in run if title_hint and " ".join(heading_text(text[b[0]:b[1]]).split())
+                          == " ".join(title_hint.split())]
+                s, e = hinted[0] if hinted else run[0]
+                current = Article(title=heading_text(text[s:e]), title_span=(s, e),
+                                  captions=[b for b in run if b != (s, e)])
                 articles.append(current)
                 i = j
                 continue
             # trailing title-like lines with no body after them: keep them as text of the article
         if current is None:
-            current = Article(title=default_title, title_span=None)
+            current = Article(title=strip_invisible(default_title), title_span=None)
             articles.append(current)
         current.paragraphs.append(blocks[i])
         i += 1
@@ -254,6 +279,8 @@ def chunk_document(
     count_tokens: Callable[[str], int] | None = None,
     token_ends: Callable[[str], Sequence[int]] | None = None,
     taken_slugs: set[str] | None = None,
+    markdown: bool = True,
+    title_hint: str | None = None,
 ) -> list[Chunk]:
     """Chunk one document (already decoded to ``str``) into paragraph chunks.
 
@@ -263,12 +290,13 @@ def chunk_document(
     that is embedded with the chunk); ``count_tokens`` counts them (default :func:`approx_tokens`)
     and ``token_ends``, when given, returns the end offsets of a text's tokens, so a very long
     sentence is cut after one tokenizer call. ``taken_slugs`` (updated in place) keeps ids unique across
-    documents. Returns chunks in reading order; ``text[c.start:c.end] == c.text`` for each.
+    documents. ``markdown`` and ``title_hint``: see :func:`split_articles`. Returns chunks in
+    reading order; ``text[c.start:c.end] == c.text`` for each.
     """
     count = count_tokens or approx_tokens
     article_urls = article_urls or {}
     taken = taken_slugs if taken_slugs is not None else set()
-    _, articles = split_articles(text, default_title=title)
+    _, articles = split_articles(text, default_title=title, markdown=markdown, title_hint=title_hint)
     chunks: list[Chunk] = []
     for a_idx, art in enumerate(articles):
         base = slugify(art.title)

@@ -83,6 +83,8 @@ def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk
         chunks += chunk_document(
             doc.text, source=doc.source, title=doc.title, url=doc.url,
             article_urls=doc.article_urls, taken_slugs=taken,
+            markdown=doc.source.lower().endswith((".md", ".markdown")),
+            title_hint=doc.meta.get("title"),
             max_tokens=embedder.max_tokens - 2 - min(title_budget, 48) - 1,
             count_tokens=embedder.count_tokens, token_ends=embedder.token_ends)
         if doc.page_starts:

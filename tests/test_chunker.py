@@ -131,3 +131,39 @@ def test_archive_page_still_splits_into_articles_and_a_colon_line_is_no_title():
     heading, arts = split_articles(page, default_title="tag")
     assert heading == "Tag Archive for: Harbours"
     assert [a.title for a in arts] == ["Port plan approved", "Dredging finished late"]
+
+
+def test_prose_or_a_title_starting_with_archives_or_results_is_no_archive_heading():
+    for first in ("Archives in the town of Belsford were flooded, destroying the records of 40 families.",
+                  "Results of the Dunmore Council Election"):
+        text = f"{first}\n\nTurnout\n\nTurnout in the council election reached 61 percent this year.\n"
+        heading, arts = split_articles(text, default_title="file", markdown=False)
+        assert heading is None and len(arts) == 1
+        assert first in [text[s:e] for s, e in arts[0].paragraphs] or arts[0].title == first
+    for archive in ("Tag Archive for: Interpol", "Category Archives: News", "Search results for: ferry",
+                    "Archives", "Posts tagged ‘ferry’"):
+        assert split_articles(f"{archive}\n\nFirst story\n\nBody of the first story is here.\n")[0] == archive
+
+
+def test_markdown_heading_without_blank_line_fenced_comment_and_hash_in_plain_text():
+    md = ("# Tram Line Opens in Ostrava\nThe tram line carries 9,000 passengers a day.\n\n"
+          "```\n# install the firmware\n\npip install picker\n```\n\nThe depot is in the east.\n")
+    _, arts = split_articles(md, default_title="t10")
+    assert [a.title for a in arts] == ["Tram Line Opens in Ostrava"]
+    assert md[arts[0].paragraphs[0][0]:arts[0].paragraphs[0][1]] == "The tram line carries 9,000 passengers a day."
+    txt = "Club Annual Meeting Notes\n\n# of members present: 23\n\nThe club met on Monday evening at the hall.\n"
+    _, arts = split_articles(txt, default_title="k3", markdown=False)
+    assert [a.title for a in arts] == ["Club Annual Meeting Notes"]
+
+
+def test_metadata_title_wins_over_a_kicker_or_date_line_before_it():
+    text = "Transport\n\n12 March 2024\n\nNew tram line opens in Ostrava\n\nThe tram line opened on Monday with free rides.\n"
+    _, arts = split_articles(text, default_title="k1", markdown=False, title_hint="New tram line opens in Ostrava")
+    assert [a.title for a in arts] == ["New tram line opens in Ostrava"]
+    assert [text[s:e] for s, e in arts[0].captions] == ["Transport", "12 March 2024"]
+
+
+def test_table_rows_are_sentences():
+    text = "The station log follows.\n\nStation | Rain | Snow\nVelmo | | 57\n\nEnd of log."
+    assert [text[s:e] for s, e in split_sentences(text)] == [
+        "The station log follows.", "Station | Rain | Snow", "Velmo | | 57", "End of log."]
