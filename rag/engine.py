@@ -19,15 +19,12 @@ from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
 from .settings import MAX_QUESTION_CHARS, Settings
 from .store import FORMAT_VERSION, IndexNotFoundError, current_version, load_index, read_manifest, write_lock
+from .text import strip_invisible
 from .types import Answer, Passage
 from .vectors import set_search_threads
 
 #: Control characters (C0, DEL, C1): a space in questions (a line or field break separates words).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-#: Soft hyphens, zero-width and bidirectional-control characters: removed from questions, so a
-#: word pasted with one inside ("Me\u200bng") stays one word; they carry no meaning for retrieval
-#: and can hide text from a reader.
-_INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _PRONOUN = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|this|that|these|those)\b", re.I)
 
 
@@ -98,7 +95,7 @@ def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     if not isinstance(question, str):
         raise TypeError(f"question must be a string, not {type(question).__name__}")
     question = question.encode("utf-8", "replace").decode("utf-8")  # lone surrogates -> "?"
-    q = " ".join(_CONTROL.sub(" ", _INVISIBLE.sub("", question)).split())
+    q = " ".join(_CONTROL.sub(" ", strip_invisible(question)).split())
     if not q:
         raise ValueError(EMPTY_QUESTION)
     notices = []

@@ -22,17 +22,27 @@ would you your yours yourself yourselves s t don isn wasn weren mustn shouldn ve
 mentioned say said says tell according many much
 """.split())
 
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-",
-                       # soft hyphen, zero-width and bidi controls: gone, so "investi\u00adgations" is one word
-                       **{chr(c): None for c in (0xAD, *range(0x200B, 0x2010), *range(0x202A, 0x202F),
-                                                 *range(0x2060, 0x206A), 0xFEFF)}})
+#: Invisible format characters (Unicode category Cf: soft hyphen, zero-width, bidi controls, word
+#: joiners, BOM, ...) and the combining grapheme joiner: they carry no meaning for matching, and a
+#: word pasted with one inside ("Me\u200bng") must stay one word.
+INVISIBLE = re.compile("[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u08e2\u180e\u200b-\u200f"
+                       "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd"
+                       "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without :data:`INVISIBLE` characters: "Investi\u00adgators" -> "Investigators"."""
+    return INVISIBLE.sub("", text)
+
+
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-"})
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def fold(text: str) -> str:
     """Lower-case, strip accents (NFKD), unify quotes and dashes, drop soft hyphens and zero-width
     characters: "Jürgen’s" -> "jurgen's"."""
-    text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    text = unicodedata.normalize("NFKD", strip_invisible(text).translate(_FOLD))
     return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
 
 
