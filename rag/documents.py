@@ -293,9 +293,9 @@ def _soup_text(soup) -> tuple[str, str | None]:
         if not header.find(["h1", "h2"]) and not header.find_parent(["article", "main"]):
             header.decompose()
     for table in reversed(root.find_all("table")):  # innermost first: one block, a line per row
-        rows = (" | ".join(c for c in (" ".join(td.get_text(" ").split()) for td in tr.find_all(["td", "th"])) if c)
-                for tr in table.find_all("tr"))
-        table.replace_with("\n\n" + _ROW.join(r for r in rows if r) + "\n\n")
+        rows = [[" ".join(td.get_text(" ").split()) for td in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
+        # empty cells stay (as empty columns), so every value keeps its column
+        table.replace_with("\n\n" + _ROW.join(" | ".join(r) for r in rows if any(r)) + "\n\n")
     for tag in root.find_all(_HTML_BLOCKS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
@@ -336,8 +336,9 @@ def read_docx(path: str | Path) -> tuple[str, dict]:
         for table in d.tables:  # one block per table, a line per row (a header row is no title)
             rows = []
             for row in table.rows:
-                cells = list(dict.fromkeys(" ".join(c.text.split()) for c in row.cells))
-                rows.append(" | ".join(c for c in cells if c))
+                # a merged cell repeats in row.cells (same XML element): once; empty cells stay
+                cells = list({c._tc: " ".join(c.text.split()) for c in row.cells}.values())
+                rows.append(" ".join(" | ".join(cells).split()) if any(cells) else "")  # as HTML: "a | | c"
             blocks.append("\n".join(r for r in rows if r))
         cp = d.core_properties
         meta = {"title": (cp.title or "").strip(), "author": (cp.author or "").strip(),

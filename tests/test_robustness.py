@@ -284,7 +284,7 @@ def test_control_characters_are_removed_and_the_question_answered(engine):
     assert not a.refused and "3,000" in a.text and a.citations[0].title == MENG
 
 
-@pytest.mark.parametrize("mark", ["\u200b", "\u2060", "\ufeff", "\u202e", "\u00ad"])
+@pytest.mark.parametrize("mark", ["\u200b", "\u2060", "\ufeff", "\u202e", "\u00ad", "\u061c", "\u180e", "\u034f"])
 def test_invisible_character_inside_a_word_is_removed_not_a_word_break(engine, mark):
     """Text pasted from a web page or PDF: "Me<zero-width space>ng" is still "Meng"."""
     a = engine.ask(f"Who is Me{mark}ng Hong{mark}wei?")
@@ -353,5 +353,27 @@ def test_html_table_is_one_paragraph_with_a_line_per_row():
         "</table></article></body></html>")
     assert meta["title"] == "Ridge telescope opens"
     assert text.split("\n\n")[-1] == "Instrument | Band\nFrostSpec | near-infrared\nVela | visible"
+    rain, _ = html_document("<article><h1>Rain</h1><p>Rain and snow by station, counted in 2024.</p><table>"
+                            "<tr><th>Station</th><th>Rain</th><th>Snow days</th></tr>"
+                            "<tr><td>Velmo</td><td></td><td>57</td></tr></table></article>")
+    assert rain.endswith("Station | Rain | Snow days\nVelmo | | 57")  # an empty cell keeps the columns
     _, arts = split_articles(text, default_title="telescope")
     assert [a.title for a in arts] == ["Ridge telescope opens"]
+
+
+def test_word_table_keeps_empty_cells_and_equal_neighbours_but_merged_cells_once(tmp_path):
+    import docx
+
+    from rag.documents import read_docx
+
+    doc = docx.Document()
+    doc.add_paragraph("Orchard counts for the spring season, by variety and row.")
+    table = doc.add_table(rows=3, cols=3)
+    for (r, c), v in {(0, 0): "Variety", (0, 1): "North", (0, 2): "South", (1, 0): "Braeburn", (1, 2): "57",
+                      (2, 0): "Gala", (2, 1): "800", (2, 2): "800"}.items():
+        table.cell(r, c).text = v
+    doc.add_table(rows=1, cols=3).rows[0].cells[0].merge(doc.tables[1].rows[0].cells[1]).text = "Merged total"
+    doc.save(tmp_path / "t.docx")
+    text, _ = read_docx(tmp_path / "t.docx")
+    assert text.split("\n\n")[1:] == ["Variety | North | South\nBraeburn | | 57\nGala | 800 | 800",
+                                      "Merged total |"]
