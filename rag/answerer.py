@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .chunker import is_title_like
 from .prompts import CANNOT_ANSWER
 from .store import StoredIndex
 from .text import TermStats, terms
@@ -52,6 +53,14 @@ class Evidence:
 
 #: A Markdown heading line ("## Section"): never quoted as an answer sentence.
 _MD_HEADING = re.compile(r"#{1,6}\s")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def _is_heading_line(text: str, s: int, e: int) -> bool:
+    """``text[s:e]`` is a whole line of its own that reads as a heading (title-like: short, no
+    sentence end; see :func:`rag.chunker.is_title_like`), such as a section name in an article."""
+    whole = (s == 0 or text[s - 1] == "\n") and (e == len(text) or text[e] == "\n")
+    return whole and " | " not in text[s:e] and is_title_like(text[s:e])
 
 
 class ExtractiveAnswerer:
@@ -89,8 +98,8 @@ class ExtractiveAnswerer:
                     continue
                 if text.rstrip("’”\"')").endswith("?"):
                     continue  # a question in the text restates, it does not answer
-                if _MD_HEADING.match(text):
-                    continue  # a Markdown section heading names a topic, it states nothing
+                if _MD_HEADING.match(text) or _is_heading_line(p.chunk.text, s, e) or not _LETTER.search(text):
+                    continue  # a heading names a topic, a bare number ("2.") says nothing
                 cov = self.stats.coverage(q_terms, set(terms(text)))
                 c = float(cos[j - lo])
                 score = W_SENTENCE * c + W_TERMS * cov + W_PASSAGE * p_cos

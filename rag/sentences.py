@@ -2,7 +2,8 @@
 
 A rule-based splitter (no model, no download): a sentence ends at ``.``, ``!`` or ``?`` (and any
 closing quotes or brackets after it) followed by whitespace and an upper-case letter, a digit or an
-opening quote; a blank line always ends a sentence. Common abbreviations ("Mr.", "U.S.", "e.g.")
+opening quote; a blank line always ends a sentence, and so does a line break in a table (a block
+holding " | ", as tables are read): each row is a sentence. Common abbreviations ("Mr.", "U.S.", "e.g.")
 and single initials ("J. Smith") do not end a sentence.
 """
 from __future__ import annotations
@@ -36,8 +37,13 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     ``text[start - offset:end - offset]`` is the stripped sentence. Empty input gives ``[]``.
     """
     spans: list[tuple[int, int]] = []
+    blocks, start = [], 0
+    for end in [m.start() for m in _BLANK.finditer(text)] + [len(text)]:
+        if " | " in text[start:end]:  # a table: each row is a sentence of its own
+            blocks += [start + m.start() for m in re.finditer("\n", text[start:end])]
+        blocks.append(end)
+        start = end
     block_start = 0
-    blocks = [m.start() for m in _BLANK.finditer(text)] + [len(text)]
     for block_end in blocks:
         pos = block_start
         for m in _BOUNDARY.finditer(text, block_start, block_end):

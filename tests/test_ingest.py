@@ -233,3 +233,40 @@ def test_copy_inside_a_digest_is_cited_from_the_articles_own_file(tmp_path, embe
     # a section heading is not a sentence of the answer
     a = Engine(index_dir, embedder=embedder).ask("River otters return?")
     assert not a.refused and "forty years" in a.text and "##" not in a.text, a.text
+
+
+def test_sections_kickers_tables_and_soft_hyphens_end_to_end(tmp_path, embedder):
+    """A second newcomer's files: section headings stay in their article and are never quoted;
+    a kicker before the <h1> is no title; a table answers by its row; a soft hyphen in a title
+    is not shown."""
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "ferry.txt").write_text(
+        "Ferry Strike Ends After Nine Days\n\nThe ferry workers' union ended its strike on Friday after nine "
+        "days of cancelled crossings.\n\nWhat the union won\n\nCrews will get a 6 percent raise over two years "
+        "and a cap on night shifts.\n\nReaction\n\nCommuter Lena Holt said she had spent 300 euros on taxis "
+        "during the strike.\n")
+    (d / "rain.html").write_text(
+        "<html><body><article><p>Weather</p><h1>Rain and snow at the ridge stations</h1><p>The ridge stations "
+        "logged rain and snow days through 2024, the weather office said.</p><table><tr><th>Station</th>"
+        "<th>Rain mm</th><th>Snow days</th></tr><tr><td>Velmo</td><td></td><td>57</td></tr><tr><td>Kestrel"
+        "</td><td>1,240</td><td>12</td></tr></table></article></body></html>")
+    (d / "kron.md").write_text("# Investi\u00adgators Close the Kron\u00adberg Case\n\nInvestigators closed the "
+                               "Kronberg fraud case on Monday after four years, prosecutors said.\n")
+    index_dir = tmp_path / "idx"
+    ingest([d], index_dir, embedder=embedder)
+    stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
+    titles = {Path(c.source).name: c.title for c in stored.chunks}
+    assert titles == {"ferry.txt": "Ferry Strike Ends After Nine Days",
+                      "rain.html": "Rain and snow at the ridge stations",
+                      "kron.md": "Investigators Close the Kronberg Case"}
+    engine = Engine(index_dir, embedder=embedder)
+    a = engine.ask("What raise will the ferry crews get?")
+    assert "6 percent raise" in a.text and "What the union won" not in a.text
+    assert {c.title for c in a.citations} == {"Ferry Strike Ends After Nine Days"}
+    a = engine.ask("How much did Lena Holt spend on taxis?")
+    assert "300 euros" in a.text and "Reaction" not in a.text
+    top = engine.retrieve("How many snow days did Velmo have?", k=1)[0].chunk
+    lo, hi = stored.sentence_range(stored.row_of[top.id])
+    assert [top.text[s:e] for _, s, e in stored.sentences[lo:hi]] == [
+        "Station | Rain mm | Snow days", "Velmo | | 57", "Kestrel | 1,240 | 12"]  # a row per sentence
