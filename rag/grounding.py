@@ -201,9 +201,7 @@ class CitationChecker:
         citations = []
         for cid, n in numbers.items():
             p, sents, svecs = spans[cid]
-            citations.append(Citation(number=n, chunk_id=cid, title=p.chunk.title, url=p.chunk.url,
-                                      paragraph=p.chunk.paragraph, quote=self._quote(p, sents, svecs),
-                                      score=p.score, page=p.chunk.page))
+            citations.append(Citation.of(p, n, self._quote(p, sents, svecs)))
         unsupported = sum(not v.supported for v in verdicts)
         answer = Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
                         refused=False,

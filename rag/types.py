@@ -6,6 +6,7 @@ All are frozen-ish dataclasses with a ``to_dict()`` that gives JSON-ready values
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -61,7 +62,9 @@ class Citation:
     """A numbered citation ``[number]`` in an answer, pointing at one passage.
 
     ``quote`` is the exact sentence(s) of the passage the answer rests on (a substring of the
-    chunk text); ``score`` is the passage's retrieval score.
+    chunk text); ``score`` is the passage's retrieval score; ``file`` the name of the file the
+    passage was read from (without its folder; None for text given directly), so two files with
+    the same title can be told apart.
     """
 
     number: int
@@ -72,6 +75,15 @@ class Citation:
     quote: str
     score: float
     page: int | None = None
+    file: str | None = None
+
+    @classmethod
+    def of(cls, passage: "Passage", number: int, quote: str) -> "Citation":
+        """The citation ``[number]`` of ``passage``, quoting ``quote``."""
+        c = passage.chunk
+        name = Path(c.source).name if c.source and ("/" in c.source or "\\" in c.source) else None
+        return cls(number=number, chunk_id=c.id, title=c.title, url=c.url, paragraph=c.paragraph,
+                   quote=quote, score=passage.score, page=c.page, file=name)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -125,6 +137,6 @@ class Answer:
         """The answer with a numbered source list, as Markdown (for copying)."""
         lines = [self.text, ""]
         for c in self.citations:
-            link = f"[{c.title}]({c.url})" if c.url else c.title
+            link = f"[{c.title}]({c.url})" if c.url else f"{c.title} ({c.file})" if c.file else c.title
             lines.append(f"[{c.number}] {link}, paragraph {c.paragraph}: “{c.quote}”")
         return "\n".join(lines).rstrip() + "\n"

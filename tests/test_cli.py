@@ -87,3 +87,6 @@ def test_ingest_own_folder_then_ask(tmp_path, engine, index_root, capsys):
     assert rag_main(["ask", "How many container ships were counted in March?", "--index", str(idx), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert "412" in d["text"] and d["citations"][0]["chunk_id"] == "harbour-report#p1"
+    assert d["citations"][0]["file"] == "harbour.md" and d["citations"][0]["url"] is None  # no URL: the file
+    assert rag_main(["ask", "How many container ships were counted in March?", "--index", str(idx)]) == 0
+    assert "      file: harbour.md" in capsys.readouterr().out

@@ -151,7 +151,8 @@ def sources_html(answer) -> str:
     by_id = {p.chunk.id: p for p in answer.passages}
     for c in answer.citations:
         title = html.escape(c.title)
-        head = f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener">{title}</a>' if c.url else title
+        head = (f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener">{title}</a>' if c.url
+                else f'{title} <span class="file">({html.escape(c.file)})</span>' if c.file else title)
         text = by_id[c.chunk_id].chunk.text if c.chunk_id in by_id else c.quote
         i = text.find(c.quote)
         body = (html.escape(text[:i]) + "<mark>" + html.escape(c.quote) + "</mark>" + html.escape(text[i + len(c.quote):])
