@@ -19,6 +19,14 @@ def _engine(index: str | None):
     return Engine(index)
 
 
+def _to_devnull(stream) -> None:
+    """Point ``stream``'s file descriptor at /dev/null: the reader of its pipe has left, and later
+    writes (and the interpreter's final flush) must neither fail nor print a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
 class _OutputMayClose:
     """Wraps ``sys.stdout`` or ``sys.stderr`` for a command that writes the index: when the reader
     of a pipe leaves (``rag ingest ... 2>&1 | head -1``), the rest of the output goes to
@@ -27,23 +35,18 @@ class _OutputMayClose:
     def __init__(self, stream):
         self._stream = stream
 
-    def _closed(self) -> None:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, self._stream.fileno())  # later writes and the final flush succeed
-        os.close(devnull)
-
     def write(self, data):
         try:
             return self._stream.write(data)
         except BrokenPipeError:
-            self._closed()
+            _to_devnull(self._stream)
             return len(data)
 
     def flush(self):
         try:
             self._stream.flush()
         except BrokenPipeError:
-            self._closed()
+            _to_devnull(self._stream)
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
@@ -152,6 +155,9 @@ def cmd_ask(args) -> int:
 class PortInUseError(ValueError):
     """The address ``rag serve`` was asked to listen on is taken (or not available here)."""
 
+    def __init__(self, host: str, port: int, reason: object):
+        super().__init__(f"cannot serve on {host}:{port} ({reason}); choose another with --port N")
+
 
 def _check_port(host: str, port: int) -> None:
     """Raise :class:`PortInUseError` when ``host:port`` cannot be bound now."""
@@ -162,8 +168,7 @@ def _check_port(host: str, port: int) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
             sock.bind((host, port))
     except OSError as e:
-        raise PortInUseError(f"cannot serve on {host}:{port} ({e.strerror or e}); "
-                             "choose another with --port N") from e
+        raise PortInUseError(host, port, e.strerror or e) from e
 
 
 def cmd_serve(args) -> int:
@@ -200,7 +205,7 @@ def cmd_serve(args) -> int:
         demo, _ = launch(box["engine"], args.host, args.port, auth=auth_from_env(), quiet=True,
                          prevent_thread_lock=True)
     except OSError as e:  # taken since the check: Gradio's message names its own settings
-        raise PortInUseError(f"cannot serve on {args.host}:{args.port} ({e}); choose another with --port N") from e
+        raise PortInUseError(args.host, args.port, e) from e
     # Gradio's own banner suggests share=True (a public tunnel); this tool serves loopback only
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"rag: chat at http://{shown}:{args.port}/ (index {box['engine'].index_dir}); Ctrl+C to stop",
@@ -289,8 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `rag ask ... | head`: the reader left; say nothing more
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot fail
+        _to_devnull(sys.stdout)
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
 
 
