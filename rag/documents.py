@@ -217,6 +217,14 @@ _HTML_BLOCKS = ["p", "div", "section", "article", "main", "header", "h1", "h2", 
                 "td", "th", "figure", "figcaption", "hr", "address", "details", "summary"]
 
 
+def table_row(cells: list[str]) -> str:
+    """One table row as a line: cells' whitespace collapsed, joined by " | ", an empty cell kept
+    as an empty column so every value stays in its column ("Velmo | | 57"); "" when all are
+    empty. HTML and Word tables are both written this way."""
+    cells = [" ".join(c.split()) for c in cells]
+    return " ".join(" | ".join(cells).split()) if any(cells) else ""
+
+
 def _html_meta(soup) -> dict:
     """Title, canonical URL, author and date from a page's ``<head>`` (Open Graph, Dublin Core,
     ``article:*`` and plain ``<meta name>`` tags, ``<link rel=canonical>``, ``<time datetime>``).
@@ -293,9 +301,8 @@ def _soup_text(soup) -> tuple[str, str | None]:
         if not header.find(["h1", "h2"]) and not header.find_parent(["article", "main"]):
             header.decompose()
     for table in reversed(root.find_all("table")):  # innermost first: one block, a line per row
-        rows = [[" ".join(td.get_text(" ").split()) for td in tr.find_all(["td", "th"])] for tr in table.find_all("tr")]
-        # empty cells stay (as empty columns), so every value keeps its column
-        table.replace_with("\n\n" + _ROW.join(" | ".join(r) for r in rows if any(r)) + "\n\n")
+        rows = [table_row([td.get_text(" ") for td in tr.find_all(["td", "th"])]) for tr in table.find_all("tr")]
+        table.replace_with("\n\n" + _ROW.join(r for r in rows if r) + "\n\n")
     for tag in root.find_all(_HTML_BLOCKS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
@@ -337,8 +344,7 @@ def read_docx(path: str | Path) -> tuple[str, dict]:
             rows = []
             for row in table.rows:
                 # a merged cell repeats in row.cells (same XML element): once; empty cells stay
-                cells = list({c._tc: " ".join(c.text.split()) for c in row.cells}.values())
-                rows.append(" ".join(" | ".join(cells).split()) if any(cells) else "")  # as HTML: "a | | c"
+                rows.append(table_row(list({c._tc: c.text for c in row.cells}.values())))
             blocks.append("\n".join(r for r in rows if r))
         cp = d.core_properties
         meta = {"title": (cp.title or "").strip(), "author": (cp.author or "").strip(),
