@@ -23,6 +23,7 @@ import numpy as np
 
 from .chunker import is_title_like
 from .prompts import CANNOT_ANSWER
+from .sentences import is_question
 from .store import StoredIndex
 from .text import TermStats, terms
 from .types import Answer, Citation, Passage
@@ -96,7 +97,7 @@ class ExtractiveAnswerer:
                 text = p.chunk.text[s:e]
                 if len(text.split()) < self.min_words and not any(ch.isdigit() for ch in text):
                     continue
-                if text.rstrip("’”\"')").endswith("?"):
+                if is_question(text):
                     continue  # a question in the text restates, it does not answer
                 if _MD_HEADING.match(text) or _is_heading_line(p.chunk.text, s, e) or not _LETTER.search(text):
                     continue  # a heading names a topic, a bare number ("2.") says nothing

@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .sentences import is_question
 from .text import TermStats, terms
 
 FEATURES = ("dense", "dense_gap", "bm25", "sent_max", "sent_gap", "coverage", "sent_cov", "bigram", "title_cov",
@@ -49,10 +50,6 @@ FEATURES = ("dense", "dense_gap", "bm25", "sent_max", "sent_gap", "coverage", "s
 #: Fitted by bench/tune_retrieval.py (listwise softmax loss, articles 00-23 of SQuAD v1.1 dev).
 WEIGHTS = np.array([3.8749, 4.3216, 1.0630, 4.3210, 4.0969, 0.2506, 4.4047, 0.0708, -2.4966, 1.9160, -0.1219, 0.3659, 0.8245, -1.1222, 1.4447, 0.9716, 1.0637, -4.1454, -0.8657], dtype=np.float64)
 BIAS = -1.4566
-
-
-def _is_question(sentence: str) -> bool:
-    return sentence.rstrip("’”\"')").endswith("?")
 
 
 def _segment_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -98,7 +95,7 @@ class FeatureReranker:
         lo, hi = self.stored.sentence_range(row)
         texts = [c.text[int(s):int(e)] for _, s, e in self.stored.sentences[lo:hi]]
         # a sentence that is itself a question restates, it is not evidence: it gets no terms
-        seqs = [[] if _is_question(t) else terms(t) for t in texts]
+        seqs = [[] if is_question(t) else terms(t) for t in texts]
         sent = [w for x in seqs for w in x]
         local = np.concatenate([np.zeros(len(title), dtype=np.int64), np.arange(len(body), dtype=np.int64),
                                 np.repeat(np.arange(len(seqs), dtype=np.int64), [len(x) for x in seqs])])

@@ -30,6 +30,12 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def is_question(sentence: str) -> bool:
+    """True when ``sentence`` is itself a question (ends with "?", closing quotes aside): in an
+    article it restates what is asked, it is no evidence of the answer."""
+    return sentence.rstrip("’”\"')").endswith("?")
+
+
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Split ``text`` into sentences.
 

@@ -10,7 +10,8 @@ import pytest
 
 from rag.documents import Document
 from rag.ingest import build_index
-from rag.rerank import FEATURES, FeatureReranker, _is_question
+from rag.rerank import FEATURES, FeatureReranker
+from rag.sentences import is_question
 from rag.retriever import HybridRetriever
 from rag.store import load_index
 from rag.text import TermStats, terms
@@ -48,7 +49,7 @@ def reference_features(stored, stats, question, qvec, rows, dense, bm25_norm) ->
         c = stored.chunks[row]
         title, body = terms(c.title), terms(c.text)
         lo, hi = stored.sentence_range(row)
-        seqs = [[] if _is_question(c.text[s:e]) else terms(c.text[s:e]) for _, s, e in stored.sentences[lo:hi]]
+        seqs = [[] if is_question(c.text[s:e]) else terms(c.text[s:e]) for _, s, e in stored.sentences[lo:hi]]
         sents, sent_pairs = [set(x) for x in seqs], [set(zip(x, x[1:])) for x in seqs]
         blank = np.array([not x for x in seqs], dtype=bool)
         seq = title + body
