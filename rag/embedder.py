@@ -153,8 +153,7 @@ class Embedder:
         self.device = device
         self._lock = threading.Lock()
         self._model = None
-        self._session = None
-        self._single = None
+        self._sessions: dict[int, object] = {}   # ONNX Runtime sessions by intra-op threads
         self._in_flight = 0   # ONNX runs in progress
         self.threads = threads
         if backend == "auto":
@@ -186,29 +185,29 @@ class Embedder:
         so.log_severity_level = 3
         return ort.InferenceSession(str(self.onnx_path), so, providers=["CPUExecutionProvider"])
 
+    def _session_for(self, threads: int):
+        session = self._sessions.get(threads)
+        if session is None:
+            with self._lock:
+                session = self._sessions.get(threads)
+                if session is None:
+                    session = self._sessions[threads] = self._new_session(threads)
+        return session
+
     @property
     def session(self):
         """The ONNX Runtime session (the model exported first when missing), ``threads`` intra-op
         threads (default: all cores)."""
-        if self._session is None:
-            with self._lock:
-                if self._session is None:
-                    self._session = self._new_session(self.threads or (os.cpu_count() or 1))
-        return self._session
+        return self._session_for(self.threads or (os.cpu_count() or 1))
 
     @property
     def single_thread_session(self):
-        """A second session on one thread, for questions embedded while another is in flight
-        (created on first need; ~100 MB). Pool threads of the main session spin between the
-        operators of one question, which is what makes it fast alone, but two questions at once
-        on a multi-threaded session fight over the cores (docs/benchmarks.md)."""
-        if self.threads == 1:
-            return self.session
-        if self._single is None:
-            with self._lock:
-                if self._single is None:
-                    self._single = self._new_session(1)
-        return self._single
+        """The session on one thread, for questions embedded while another is in flight (a second
+        session, created on first need, ~100 MB, unless ``threads`` is 1). Pool threads of the
+        main session spin between the operators of one question, which is what makes it fast
+        alone, but two questions at once on a multi-threaded session fight over the cores
+        (docs/benchmarks.md)."""
+        return self._session_for(1)
 
     @cached_property
     def _batch_tokenizer(self):
@@ -298,7 +297,7 @@ class Embedder:
             torch.set_num_threads(n)
         elif n != self.threads:
             with self._lock:
-                self.threads, self._session, self._single = n, None, None
+                self.threads, self._sessions = n, {}
 
     def encode(self, texts: list[str], *, batch_size: int | None = None,
                show_progress: bool = False, desc: str = "Embedding") -> np.ndarray:

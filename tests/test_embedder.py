@@ -51,10 +51,10 @@ def test_questions_embedded_at_once_share_the_cores(index_root):
     emb = Embedder(threads=2)
     questions = [f"What did Interpol decide about red notice number {i}?" for i in range(48)]
     alone = np.vstack([emb.encode([q]) for q in questions])
-    assert emb._single is None  # nothing ran concurrently: one session only
+    assert list(emb._sessions) == [2]  # nothing ran concurrently: the 2-thread session only
     with ThreadPoolExecutor(4) as pool:
         together = np.vstack(list(pool.map(lambda q: emb.encode([q]), questions)))
-    assert emb._single is not None and emb._in_flight == 0
+    assert sorted(emb._sessions) == [1, 2] and emb._in_flight == 0
     assert np.abs(together - alone).max() < 1e-5
     assert emb.query_threads == min(2, os.cpu_count() or 1)
     assert Embedder(backend="torch").query_threads == 1
