@@ -365,12 +365,13 @@ def _matches(src: dict, name: str) -> bool:
         resolved = str(Path(name).resolve())
     except OSError:
         resolved = name
-    return name in (path, src.get("title")) or resolved == path or Path(path).name == name
+    # the titles its articles are cited under count too (`rag stats` lists them)
+    return name in (path, src.get("title"), *src.get("articles", [])) or resolved == path or Path(path).name == name
 
 
 def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embedder | None = None) -> IngestReport:
     """Drop documents from the index at ``index_dir``; each name is a file path as ingested, its
-    file name, or its title. The rest is kept without re-embedding (vectors are reused).
+    file name, its title, or a title its articles are cited under. The rest is kept without re-embedding (vectors are reused).
 
     Raises ``ValueError`` when a name matches no document, or when nothing would be left (delete
     the index folder instead), and :class:`~rag.store.IndexNotFoundError` when there is no index.

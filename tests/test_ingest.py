@@ -163,6 +163,12 @@ def test_remove_and_stats_from_the_command_line(built, embedder, capsys):
     assert not any(src["title"] == "Orchard survey 2025" for src in after["sources"])
     assert rag_main(["remove", "no-such.txt", "--index", str(index_dir)]) == 2
     assert "No document 'no-such.txt'" in capsys.readouterr().err
+    # a Markdown file by the title `rag stats` shows it cited under (its '# ' heading)
+    notes = next(src for src in after["sources"] if src["source"].endswith("notes.md"))
+    assert notes["articles"] == ["Harbour notes"] and notes["title"] != "Harbour notes"
+    assert rag_main(["remove", "Harbour notes", "--index", str(index_dir)]) == 0
+    after = index_stats(index_dir)
+    assert after["documents"] == 3 and not any(s["source"].endswith("notes.md") for s in after["sources"])
     with pytest.raises(ValueError, match="empty"):
         remove_documents([src["source"] for src in after["sources"]], index_dir, embedder=embedder)
     assert rag_main(["stats", "--index", str(index_dir.parent / "nothing")]) == 2
