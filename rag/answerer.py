@@ -1,60 +1,60 @@
-"""The offline answerer: extractive, grounded by construction, with calibrated refusal.
+"""The offline answerer: extractive, grounded by construction, answer first, with a learned
+answerability decision.
 
 Every sentence of the answer is a sentence of a retrieved passage, copied verbatim and followed by
-the citation marker of that passage. A sentence's evidence score is
+the citation marker of that passage. How the answer is built:
 
-    score = W_SENTENCE * cos(question, sentence)
-          + W_TERMS    * IDF-weighted share of the question's terms found in the sentence
-          + W_PASSAGE  * cos(question, passage)
-
-Sentences that are themselves questions are skipped. The answer takes the two best sentences of
-the top-ranked passage (the hybrid ranking is more reliable than one sentence's similarity), the
-best sentence of any passage tied with it, and the best sentence overall: at most four. When the best score is below ``refuse_below`` the answer is a refusal:
-:data:`rag.prompts.CANNOT_ANSWER`, no citations, and a ``reason`` giving the scores.
-The weights and the threshold are calibrated on ``seed_dev.jsonl`` (see ``docs/calibration.md``
-and ``bench/calibrate_refusal.py``).
+1. **Candidates.** Every sentence of the retrieved passages, except headings, sentences without
+   letters, fragments and date stubs (no verb, per spaCy at ingest; table rows excepted) and
+   repeats (the same normalised text from a better-ranked passage). A sentence ending in "?" stays
+   a candidate: it is judged by its content.
+2. **Scoring.** Each candidate gets the features of :mod:`rag.answer_model` (question similarity,
+   IDF-weighted coverage, the passage's rank and score, position, neighbours, and whether it holds
+   an entity of the answer type the question expects, :mod:`rag.qtypes`) and a logit from weights
+   fitted on SQuAD articles 00-23.
+3. **Answerability.** A second fitted model turns the best candidate's evidence into the
+   probability that the articles answer the question; under ``refuse_below`` the answer is the
+   refusal :data:`rag.prompts.CANNOT_ANSWER` with a reason saying which test failed ("no retrieved
+   sentence gives a date", or weak evidence with its scores).
+4. **Answer first, and short.** The answer leads with the best sentence. When that sentence opens
+   by referring back ("He was…", "That region…"), the sentence before it in the same passage comes
+   first, under the same citation. A sentence is added only when it brings another needed fact: the
+   other article of a question that names two (a comparison), or the second answer type of a
+   two-part question ("when and where"). No filler.
+5. **Short answer.** When the question expects a type, the entity of that type in the lead sentence
+   nearest the question's words is :attr:`rag.types.Answer.short_answer`, with its offsets in the
+   cited passage and in the answer text.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from .answer_model import A_BIAS, A_WEIGHTS, REFUSE_BELOW, WEIGHTS
 from .chunker import is_title_like
+from .entities import HAS_VERB, LABELS
 from .prompts import CANNOT_ANSWER
+from .qtypes import AnswerType, expected_type, expected_types
 from .sentences import is_question
 from .store import StoredIndex
-from .text import TermStats, terms
-from .types import Answer, Citation, Passage
-
-W_SENTENCE = 0.5
-W_TERMS = 0.3
-W_PASSAGE = 0.2
-#: Calibrated on seed_dev.jsonl: midway between the best-scoring unanswerable question and the
-#: worst-scoring answerable one (docs/calibration.md).
-REFUSE_BELOW = 0.46
-
-
-@dataclass
-class Evidence:
-    """A candidate sentence: its passage, span in the chunk text, and its score parts."""
-
-    passage: Passage
-    start: int
-    end: int
-    cos: float
-    coverage: float
-    score: float
-
-    @property
-    def text(self) -> str:
-        return self.passage.chunk.text[self.start:self.end]
-
+from .text import TermStats, fold, stem, terms
+from .types import Answer, Citation, Passage, ShortAnswer
 
 #: A Markdown heading line ("## Section"): never quoted as an answer sentence.
 _MD_HEADING = re.compile(r"#{1,6}\s")
 _LETTER = re.compile(r"[^\W\d_]")
+#: A sentence that opens by referring to an earlier one: it needs the sentence before it.
+_ANAPHOR = re.compile(r"^[\"'‘“(]?(?:he|she|it|they|his|her|its|their|them|this|that|these|those|such|"
+                      r"there|then|thus|however|also|but|both|the latter|the former|the same|the two|"
+                      r"the region|the city|the country|the company|the group|the move|the decision|"
+                      r"the report|the plan|the agency)\b", re.I)
+_WORDS = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*")
+_NORM = re.compile(r"[\W_]+")
+_PAREN = re.compile(r"\s*\([^)]*\)")
 
 
 def _is_heading_line(text: str, s: int, e: int) -> bool:
@@ -64,6 +64,47 @@ def _is_heading_line(text: str, s: int, e: int) -> bool:
     return whole and " | " not in text[s:e] and is_title_like(text[s:e])
 
 
+def normalized(text: str) -> str:
+    """Text compared for repeats: folded, punctuation and spacing removed."""
+    return _NORM.sub(" ", fold(text)).strip()
+
+
+@lru_cache(maxsize=262144)
+def _terms(text: str) -> tuple[str, ...]:
+    return tuple(terms(text))
+
+
+@dataclass
+class Candidate:
+    """A candidate answer sentence: its passage, sentence row ``sent`` of the index, span
+    ``[start, end)`` in the chunk text, the sentence rows ``[lo, hi)`` of its passage, its features
+    (``(len(FEATURES),)`` float64, :mod:`rag.answer_model`) and logit, and the entities of the
+    expected answer type it holds that the question does not name (``typed``: ``(start, end,
+    label id)`` in the chunk text)."""
+
+    passage: Passage
+    sent: int
+    lo: int
+    hi: int
+    start: int
+    end: int
+    feats: np.ndarray
+    typed: list
+    logit: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.passage.chunk.text[self.start:self.end]
+
+    @property
+    def cos(self) -> float:
+        return float(self.feats[0])
+
+    @property
+    def coverage(self) -> float:
+        return float(self.feats[2])
+
+
 class ExtractiveAnswerer:
     """Builds an :class:`~rag.types.Answer` from retrieved passages without a language model.
 
@@ -71,105 +112,221 @@ class ExtractiveAnswerer:
 
         answerer = ExtractiveAnswerer(stored)
         answer = answerer.run(question, qvec, passages)   # Answer with [n] markers, or a refusal
+
+    ``refuse_below`` is the answerability probability (0..1) under which it refuses
+    (default :data:`rag.answer_model.REFUSE_BELOW`). Thread-safe: no per-question state.
     """
 
-    def __init__(self, stored: StoredIndex, *, refuse_below: float = REFUSE_BELOW,
-                 max_sentences: int = 4, tie: float = 0.8, min_words: int = 4):
+    def __init__(self, stored: StoredIndex, *, refuse_below: float = REFUSE_BELOW, min_words: int = 4,
+                 weights: np.ndarray | None = None, a_weights: np.ndarray | None = None,
+                 a_bias: float | None = None):
         self.stored = stored
         self.refuse_below = refuse_below
-        self.max_sentences = max_sentences
-        self.tie = tie
         self.min_words = min_words
+        self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
+        self.a_weights = A_WEIGHTS if a_weights is None else np.asarray(a_weights, dtype=np.float64)
+        self.a_bias = A_BIAS if a_bias is None else float(a_bias)
         self.stats = TermStats.from_bm25(stored.bm25)
+        self.flags = stored.sent_flags
 
-    def evidence(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Evidence]:
-        """Scored candidate sentences of ``passages``, best first."""
-        q_terms = terms(question)
-        out: list[Evidence] = []
+    # -- candidates and their features ---------------------------------------------------------
+    def _usable(self, chunk_text: str, j: int, s: int, e: int) -> bool:
+        text = chunk_text[s:e]
+        if not _LETTER.search(text) or _MD_HEADING.match(text) or _is_heading_line(chunk_text, s, e):
+            return False  # a heading names a topic, a bare number ("2.") says nothing
+        if len(text.split()) < self.min_words and not any(ch.isdigit() for ch in text):
+            return False
+        table_row = " | " in text
+        if not table_row and self.flags is not None and len(self.flags) and not self.flags[j] & HAS_VERB:
+            return False  # a fragment or a date stub ("Nov 21, 2022 ..."), not a sentence
+        return True
+
+    def candidates(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Candidate]:
+        """Scored candidate sentences of ``passages`` (best passage first), in passage order;
+        each with its features and logit. A sentence whose normalised text was already seen in
+        a better-ranked passage is left out."""
+        qt = expected_type(question)
+        q_terms = list(_terms(question))
+        q_pairs = set(zip(q_terms, q_terms[1:]))
+        q_fold = fold(question)
+        stored = self.stored
+        seen: set[str] = set()
+        out: list[Candidate] = []
         for p in passages:
-            lo, hi = self.stored.sentence_range(self.stored.row_of[p.chunk.id])
+            row = stored.row_of[p.chunk.id]
+            lo, hi = stored.sentence_range(row)
             if hi <= lo:
                 continue
-            cos = self.stored.sent_vectors[lo:hi] @ qvec
-            p_cos = p.dense if p.dense is not None else p.score
-            for j in range(lo, hi):
-                _, s, e = (int(x) for x in self.stored.sentences[j])
-                text = p.chunk.text[s:e]
-                if len(text.split()) < self.min_words and not any(ch.isdigit() for ch in text):
+            text = p.chunk.text
+            cos = stored.sent_vectors[lo:hi] @ qvec
+            spans = stored.sentences[lo:hi]
+            sent_terms = [set(_terms(text[s:e])) for _, s, e in spans.tolist()]
+            typed: dict[int, list] = {}
+            if qt is not None:
+                for j, a, b, lab in stored.sentence_entities(lo, hi).tolist():
+                    if lab in qt.labels and fold(text[a:b]) not in q_fold:
+                        typed.setdefault(j, []).append((a, b, lab))
+            n = hi - lo
+            p_dense = p.dense if p.dense is not None else p.score
+            for i, (_, s, e) in enumerate(spans.tolist()):
+                j = lo + i
+                if not self._usable(text, j, s, e):
                     continue
-                if is_question(text):
-                    continue  # a question in the text restates, it does not answer
-                if _MD_HEADING.match(text) or _is_heading_line(p.chunk.text, s, e) or not _LETTER.search(text):
-                    continue  # a heading names a topic, a bare number ("2.") says nothing
-                cov = self.stats.coverage(q_terms, set(terms(text)))
-                c = float(cos[j - lo])
-                score = W_SENTENCE * c + W_TERMS * cov + W_PASSAGE * p_cos
-                out.append(Evidence(p, s, e, c, cov, score))
-        out.sort(key=lambda ev: (-ev.score, ev.passage.rank, ev.start))
+                key = normalized(text[s:e])
+                if key in seen:
+                    continue
+                seen.add(key)
+                words = text[s:e].split()
+                tt = sent_terms[i]
+                ctx = tt | (sent_terms[i - 1] if i > 0 else set()) | (sent_terms[i + 1] if i + 1 < n else set())
+                nb = [float(cos[k]) for k in (i - 1, i + 1) if 0 <= k < n]
+                cov = self.stats.coverage(q_terms, tt)
+                seq = _terms(text[s:e])
+                bigram = (len(q_pairs & set(zip(seq, seq[1:]))) / len(q_pairs)) if q_pairs else 0.0
+                type_ok = 1.0 if typed.get(j) else 0.0
+                feats = np.array([
+                    float(cos[i]), 0.0, cov, 0.0, self.stats.coverage(q_terms, ctx), bigram,
+                    float(p.score), 1.0 / p.rank, float(p_dense), 1.0 if i == 0 else 0.0,
+                    i / (n - 1) if n > 1 else 0.0, max(nb) if nb else 0.0, type_ok,
+                    1.0 if qt is not None and not type_ok else 0.0, 1.0 if is_question(text[s:e]) else 0.0,
+                    0.0 if (self.flags is None or not len(self.flags) or self.flags[j] & HAS_VERB) else 1.0,
+                    math.log1p(len(words)), cov * type_ok], dtype=np.float64)
+                out.append(Candidate(p, j, lo, hi, s, e, feats, typed.get(j, [])))
+        if out:
+            X = np.stack([c.feats for c in out])
+            X[:, 1] = X[:, 0] - X[:, 0].max()
+            X[:, 3] = X[:, 2] - X[:, 2].max()
+            logits = X @ self.weights
+            for c, x, z in zip(out, X, logits):
+                c.feats, c.logit = x, float(z)
         return out
 
+    def answerability(self, question: str, cands: list[Candidate], passages: list[Passage]) -> tuple[float, np.ndarray]:
+        """``(probability that the articles answer, the answerability features)`` for the
+        question's scored candidates (:data:`rag.answer_model.A_FEATURES`)."""
+        f = self.answerability_features(question, cands, passages)
+        z = float(f @ self.a_weights + self.a_bias)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z)))), f
+
+    def answerability_features(self, question: str, cands: list[Candidate], passages: list[Passage]) -> np.ndarray:
+        """The :data:`rag.answer_model.A_FEATURES` of a question's scored candidates."""
+        lead = max(cands, key=lambda c: c.logit)
+        typed = expected_type(question) is not None
+        top = passages[0]
+        q = set(_terms(question))
+        idf = {t: self.stats.idf(t) for t in q}
+        top_idf = max(idf.values(), default=1.0) or 1.0
+        in_passages = set().union(*(set(_terms(p.chunk.text)) | set(_terms(p.chunk.title)) for p in passages))
+        ctx = set(_terms(lead.passage.chunk.text[_context(lead, self.stored):lead.end]))
+        ctx |= set(_terms(lead.passage.chunk.title))
+        miss = max((idf[t] for t in q if t not in in_passages), default=0.0) / top_idf
+        miss_lead = max((idf[t] for t in q if t not in ctx), default=0.0) / top_idf
+        typed_cov = max((c.coverage for c in cands if c.typed), default=0.0)
+        return np.array([lead.logit, lead.cos, lead.coverage, max(c.coverage for c in cands),
+                         top.dense if top.dense is not None else top.score, top.score, float(typed),
+                         float(typed and bool(lead.typed)), float(typed and any(c.typed for c in cands)),
+                         miss, miss_lead, typed_cov, max(float(c.feats[5]) for c in cands),
+                         lead.coverage * float(typed and bool(lead.typed))], dtype=np.float64)
+
+    # -- the answer ------------------------------------------------------------------------------
     def run(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> Answer:
         """Answer ``question`` from ``passages`` (best first). Never raises for weak evidence:
         returns a refusal with its reason instead."""
-        ev = self.evidence(question, qvec, passages)
-        if not ev or ev[0].score < self.refuse_below:
-            best = ev[0] if ev else None
-            reason = (f"Best evidence score {best.score:.3f} is below the refusal threshold "
-                      f"{self.refuse_below:.2f} (sentence similarity {best.cos:.3f}, question-term "
-                      f"coverage {best.coverage:.2f}, passage similarity "
-                      f"{best.passage.dense if best.passage.dense is not None else best.passage.score:.3f})."
-                      if best else "No passage was retrieved.")
-            unknown = sorted({w for w in re.findall(r"[\w’'-]+", question)
-                              if terms(w) and all(t in self.stats.unknown(terms(w)) for t in terms(w))})
-            if unknown:
-                reason += f" Terms absent from every article: {', '.join(unknown)}."
-            return Answer(question=question, text=CANNOT_ANSWER, passages=passages,
-                          refused=True, reason=reason)
-        picked = self.select(ev, passages)
-        answer = compose(question, picked, passages)
-        best = ev[0]
-        answer.reason = (f"Best evidence score {best.score:.3f} ≥ refusal threshold {self.refuse_below:.2f} "
-                         f"(sentence similarity {best.cos:.3f}, question-term coverage {best.coverage:.2f}).")
+        cands = self.candidates(question, qvec, passages)
+        qt = expected_type(question)
+        if not cands:
+            return self._refusal(question, passages, "No retrieved passage holds a usable sentence.")
+        prob, f = self.answerability(question, cands, passages)
+        lead = max(cands, key=lambda c: (c.logit, -c.passage.rank, -c.start))
+        named = self.named_articles(question, cands)
+        comparison = len(named) >= 2
+        if prob < self.refuse_below and not comparison:
+            if qt is not None and not f[8]:
+                why = (f"No retrieved sentence {qt.noun} that fits the question (answerability {prob:.3f} "
+                       f"is below the threshold {self.refuse_below:.3f}).")
+            else:
+                why = (f"The evidence is weak: answerability {prob:.3f} is below the threshold "
+                       f"{self.refuse_below:.3f} (best sentence similarity {lead.cos:.3f}, question-term "
+                       f"coverage {lead.coverage:.2f}).")
+            return self._refusal(question, passages, why)
+        picked = [lead]
+        if comparison:
+            for title in named:
+                if not any(self._article(c) == title for c in picked):
+                    best = max((c for c in cands if self._article(c) == title), key=lambda c: c.logit)
+                    picked.append(best)
+        else:
+            for other in expected_types(question)[1:]:
+                if not any(lab in other.labels for c in picked for lab in self._labels(c)):
+                    found = [c for c in cands if c not in picked and self._has_labels(c, other)]
+                    if found:
+                        picked.append(max(found, key=lambda c: c.logit))
+        answer = compose(question, picked, passages, self.stored)
+        answer.short_answer = short_answer(question, lead, qt, answer)
+        answer.reason = (f"Answerability {prob:.3f} ≥ threshold {self.refuse_below:.3f} (lead sentence "
+                         f"similarity {lead.cos:.3f}, question-term coverage {lead.coverage:.2f}"
+                         + (f", holds {qt.name}" if qt is not None and lead.typed else "")
+                         + (f"; the question names {len(named)} articles, one sentence from each" if comparison else "")
+                         + ").")
         return answer
 
+    def _refusal(self, question: str, passages: list[Passage], why: str) -> Answer:
+        unknown = sorted({w for w in re.findall(r"[\w’'-]+", question)
+                          if terms(w) and all(t in self.stats.unknown(terms(w)) for t in terms(w))})
+        if unknown:
+            why += f" Terms absent from every article: {', '.join(unknown)}."
+        return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
 
-    def select(self, ev: list[Evidence], passages: list[Passage]) -> list[Evidence]:
-        """Passage-first selection: the two best sentences of the top-ranked passage, the best
-        sentence of any passage whose cosine similarity to the question is within ``tie`` of the
-        top one's (the retrieval score is not comparable across passages in the same way: the
-        second stage's is a softmax share), and the best sentence overall; at most
-        ``max_sentences``, in passage order, then text order."""
-        by_rank: dict[int, list[Evidence]] = {}
-        for e in ev:
-            by_rank.setdefault(e.passage.rank, []).append(e)
-        picked: list[Evidence] = []
-        ranks = sorted(by_rank)
-        if ranks:
-            picked += by_rank[ranks[0]][:2]
-            def sim(p: Passage) -> float:
-                return p.dense if p.dense is not None else p.score
+    @staticmethod
+    def _article(c: Candidate) -> str:
+        return c.passage.chunk.title
 
-            top = sim(by_rank[ranks[0]][0].passage)
-            for r in ranks[1:]:
-                if sim(by_rank[r][0].passage) >= self.tie * top:
-                    picked.append(by_rank[r][0])
-        if ev[0] not in picked:
-            picked.append(ev[0])
-        return sorted(picked[: self.max_sentences], key=lambda e: (e.passage.rank, e.start))
+    def _labels(self, c: Candidate) -> list[int]:
+        return [lab for _, _, lab in self.stored.sentence_entities(c.sent, c.sent + 1).tolist()]
 
-def compose(question: str, picked: list[Evidence], passages: list[Passage]) -> Answer:
-    """Join picked sentences into answer text with ``[n]`` markers, numbering passages 1.. in
-    order of first use; each citation's quote spans its passage's picked sentences."""
+    def _has_labels(self, c: Candidate, t: AnswerType) -> bool:
+        return any(lab in t.labels for lab in self._labels(c))
+
+    def named_articles(self, question: str, cands: list[Candidate]) -> list[str]:
+        """Titles of the retrieved articles the question names (most of the title's words, a
+        parenthesised qualifier aside, occur in the question), best-ranked first, at most two;
+        e.g. both sides of "Were Scott Derrickson and Ed Wood of the same nationality?"."""
+        q = set(_terms(question))
+        out: dict[str, None] = {}
+        for c in sorted(cands, key=lambda c: c.passage.rank):
+            title = self._article(c)
+            if title in out:
+                continue
+            tt = set(_terms(_PAREN.sub("", title)))
+            if tt and len(tt & q) / len(tt) >= 0.6:
+                out[title] = None
+        return list(out)[:2]
+
+
+def _context(c: Candidate, stored: StoredIndex) -> int:
+    """Start of the text to quote for ``c``: the previous sentence's start when ``c`` opens by
+    referring back to it (same passage), else ``c.start``."""
+    if c.sent > c.lo and _ANAPHOR.match(c.text):
+        _, s, _ = (int(x) for x in stored.sentences[c.sent - 1])
+        return s
+    return c.start
+
+
+def compose(question: str, picked: list[Candidate], passages: list[Passage], stored: StoredIndex) -> Answer:
+    """Join picked sentences (lead first) into answer text with ``[n]`` markers, numbering passages
+    1.. in order of first use; a lead that refers back is preceded by the sentence it refers to,
+    under the same marker. Each citation's quote spans its passage's quoted sentences."""
     numbers: dict[str, int] = {}
     spans: dict[str, list[int]] = {}
     parts = []
-    for ev in picked:
-        cid = ev.passage.chunk.id
+    for c in picked:
+        cid = c.passage.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
-        lo, hi = spans.get(cid, [ev.start, ev.end])
-        spans[cid] = [min(lo, ev.start), max(hi, ev.end)]
-        parts.append(f"{ev.text} [{n}]")
-    by_id = {ev.passage.chunk.id: ev.passage for ev in picked}
+        start = _context(c, stored)
+        lo, hi = spans.get(cid, [start, c.end])
+        spans[cid] = [min(lo, start), max(hi, c.end)]
+        parts.append(f"{c.passage.chunk.text[start:c.end]} [{n}]")
+    by_id = {c.passage.chunk.id: c.passage for c in picked}
     citations = []
     for cid, n in numbers.items():
         p = by_id[cid]
@@ -177,3 +334,26 @@ def compose(question: str, picked: list[Evidence], passages: list[Passage]) -> A
         citations.append(Citation.of(p, n, p.chunk.text[s:e]))
     return Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
                   refused=False)
+
+
+def short_answer(question: str, lead: Candidate, qt: AnswerType | None, answer: Answer) -> ShortAnswer | None:
+    """The span of the expected answer type in the lead sentence, or None (no type expected, or
+    none in the sentence). Among several, the one nearest the question's words in the sentence
+    (characters), the type's likelier labels first on ties."""
+    if qt is None or not lead.typed:
+        return None
+    text = lead.passage.chunk.text
+    q = set(_terms(question))
+    hits = [m.start() for m in _WORDS.finditer(text, lead.start, lead.end)
+            if stem(fold(m.group()).replace("'s", "")) in q]
+
+    def key(ent):
+        a, b, lab = ent
+        dist = min((abs(h - a) if h < a else abs(h - b) for h in hits), default=0)
+        return (dist + 40 * qt.labels.index(lab), a)
+
+    a, b, lab = min(lead.typed, key=key)
+    marker = answer.text.find(text[lead.start:lead.end])
+    off = marker + (a - lead.start) if marker >= 0 else None
+    return ShortAnswer(text=text[a:b], chunk_id=lead.passage.chunk.id, start=a, end=b, label=LABELS[lab],
+                       citation=1, answer_start=off, answer_end=None if off is None else off + (b - a))

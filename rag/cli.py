@@ -123,7 +123,9 @@ def cmd_stats(args) -> int:
 
 
 def _print_answer(answer) -> None:
-    print(answer.text)
+    # the short answer in bold: ANSI bold on a terminal (unless NO_COLOR), Markdown ** when piped
+    tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    print(answer.marked("\033[1m", "\033[0m") if tty else answer.marked())
     for n in answer.notices:
         print(f"\nNote: {n}")
     if answer.standalone_question and answer.standalone_question != answer.question:

@@ -29,6 +29,7 @@ import numpy as np
 from .chunker import CHUNKER_VERSION, chunk_document
 from .documents import Document
 from .embedder import Embedder
+from .entities import entity_arrays
 from .sentences import split_sentences
 from .store import IndexError_, load_index, read_manifest, save_index, write_lock
 from .text import fold
@@ -140,21 +141,36 @@ def _embed_text(c: Chunk) -> str:
     return f"{c.title}\n{c.text}"
 
 
-def previous_vectors(index_dir: str | Path, embedder: Embedder) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def previous_vectors(index_dir: str | Path, embedder: Embedder
+                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, tuple]]:
     """Vectors of the live index at ``index_dir`` by content: ``(chunk vectors by embedded text,
-    sentence vectors by sentence text)``. Empty when there is no usable index there or it was
+    sentence vectors by sentence text, sentence entities by sentence text)``. Empty when there is no usable index there or it was
     made with another embedder (nothing can be reused then)."""
     m = read_manifest(index_dir)
     if not m or m.get("embedder") != embedder.name or m.get("dim") != embedder.dim:
-        return {}, {}
+        return {}, {}, {}
     try:
         old = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim, with_bm25=False)
     except IndexError_:
-        return {}, {}
+        return {}, {}, {}
     vecs = old.vectors.reconstruct(np.arange(len(old.chunks)))
     chunk_vecs = {_embed_text(c): vecs[i] for i, c in enumerate(old.chunks)}
     sent_vecs = {old.chunks[r].text[s:e]: old.sent_vectors[j] for j, (r, s, e) in enumerate(old.sentences)}
-    return chunk_vecs, sent_vecs
+    return chunk_vecs, sent_vecs, previous_entities(old)
+
+
+def previous_entities(old) -> dict[str, tuple]:
+    """The entities and flags of every sentence of a loaded index, by sentence text (the cache
+    :func:`rag.entities.entity_arrays` takes), offsets relative to the sentence."""
+    out: dict[str, tuple] = {}
+    ents = old.entities if old.entities is not None else np.zeros((0, 4), dtype=np.int32)
+    by_sent: dict[int, list] = {}
+    for j, a, b, lab in ents.tolist():
+        by_sent.setdefault(j, []).append((a, b, lab))
+    for j, (r, s, e) in enumerate(old.sentences.tolist()):
+        out[old.chunks[r].text[s:e]] = ([(a - s, b - s, lab) for a, b, lab in by_sent.get(j, [])],
+                                         int(old.sent_flags[j]) if old.sent_flags is not None else 0)
+    return out
 
 
 def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, *,
@@ -189,11 +205,12 @@ def build_index(documents: list[Document], index_dir: str | Path, *, embedder: E
         if not chunks:
             raise ValueError("Nothing to index: the documents contain no text.")
         spans = sentence_spans(chunks)
-        chunk_cache, sent_cache = previous_vectors(index_dir, embedder) if reuse else ({}, {})
+        chunk_cache, sent_cache, ent_cache = previous_vectors(index_dir, embedder) if reuse else ({}, {}, {})
         vectors, n_chunks = _embed([_embed_text(c) for c in chunks], chunk_cache, embedder,
                                    show_progress=show_progress, desc="Embedding chunks")
         sent_vectors, n_sents = _embed([chunks[r].text[s:e] for r, s, e in spans], sent_cache, embedder,
                                        show_progress=show_progress, desc="Embedding sentences")
+        entities, flags, _ = entity_arrays(spans, [c.text for c in chunks], ent_cache)
         per_source: dict[str, int] = {}
         titles: dict[str, dict[str, None]] = {}
         for c in chunks:
@@ -215,7 +232,7 @@ def build_index(documents: list[Document], index_dir: str | Path, *, embedder: E
         if show_progress:
             print(f"Writing the index ({len(chunks)} chunks) to {index_dir} ...", file=sys.stderr, flush=True)
         save_index(index_dir, manifest=manifest, chunks=chunks, vectors=vectors,
-                   sentences=spans, sent_vectors=sent_vectors)
+                   sentences=spans, sent_vectors=sent_vectors, entities=entities, sent_flags=flags)
     return IngestReport(Path(index_dir), len(documents), len(chunks), len(spans),
                         list(skipped or []), time.perf_counter() - t0, embedded=n_chunks,
                         embedded_sentences=n_sents, duplicates=duplicates, removed=list(removed or []))

@@ -83,14 +83,19 @@ class HybridRetriever:
             return np.zeros(len(self.stored.chunks), dtype=np.float32)
         return np.asarray(self.bm25.get_scores(q), dtype=np.float32)
 
-    def candidates_for(self, question: str, qvec: np.ndarray, k: int):
+    def candidates_for(self, question: str, qvec: np.ndarray, k: int, exclude: np.ndarray | None = None):
         """Stage 1: ``(rows, vectors, dense, bm25_norm, fused)`` for the union of the dense and
-        BM25 top lists; ``vectors`` are the candidates' chunk vectors ``(n, dim)``."""
+        BM25 top lists; ``vectors`` are the candidates' chunk vectors ``(n, dim)``. Rows in
+        ``exclude`` are never candidates (evaluation: an index without those chunks)."""
         n = len(self.stored.chunks)
         m = min(n, max(self.candidates, k))
-        _, ids = self.stored.vectors.search(qvec[None, :], m)
+        extra = 0 if exclude is None else len(exclude)
+        _, ids = self.stored.vectors.search(qvec[None, :], min(n, m + extra))
         lex = self.bm25_scores(question)
         by_dense = ids[0][ids[0] >= 0].astype(np.int64)
+        if extra:
+            lex[exclude] = 0.0
+            by_dense = by_dense[~np.isin(by_dense, exclude)][:m]
         top = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)  # O(n), not a full sort
         top = top[np.lexsort((top, -lex[top]))]
         top = top[(lex[top] > 0) & ~np.isin(top, by_dense)]
@@ -117,11 +122,13 @@ class HybridRetriever:
         at = self.keep_within - len(missing)
         return rest[:at] + missing + rest[at:]
 
-    def retrieve(self, question: str, qvec: np.ndarray, k: int = 5) -> list[Passage]:
-        """Top-``k`` passages for ``question`` with embedding ``qvec`` (``(384,)`` float32)."""
+    def retrieve(self, question: str, qvec: np.ndarray, k: int = 5, *,
+                 exclude: np.ndarray | None = None) -> list[Passage]:
+        """Top-``k`` passages for ``question`` with embedding ``qvec`` (``(384,)`` float32).
+        ``exclude``: chunk rows never returned (for evaluation: asks as if the index lacked them)."""
         if not self.stored.chunks:
             return []
-        rows, vecs, dense, bm25n, fused = self.candidates_for(question, qvec, k)
+        rows, vecs, dense, bm25n, fused = self.candidates_for(question, qvec, k, exclude)
         if self.reranker is not None:
             score = self.reranker.score(self.reranker.features(question, qvec, rows, dense, bm25n))
         else:

@@ -5,7 +5,7 @@
 | ``RAG_INDEX_ROOT`` | folder holding the indexes | ``index/`` of a source checkout, else ``~/.cache/rag-articles/index`` |
 | ``RAG_TOP_K`` | passages retrieved per question | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
-| ``RAG_REFUSE_BELOW`` | evidence score under which the offline answerer refuses | 0.46 |
+| ``RAG_REFUSE_BELOW`` | answerability probability under which the offline answerer refuses | fitted, ``rag.answer_model.REFUSE_BELOW`` |
 | ``RAG_RERANK`` | ``0`` turns off the feature-weighted second stage (``rag.rerank``) | on |
 | ``RAG_EMBED_THREADS`` | threads that embed one question (FAISS searches on one) | 2 (ONNX Runtime; at most the cores), 1 (torch) |
 """
@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .answerer import REFUSE_BELOW
+from .answer_model import REFUSE_BELOW
 
 DEFAULT_INDEX_NAME = "default"
 #: Longest question accepted, in characters; longer ones are cut (with a notice), not rejected.

@@ -10,6 +10,9 @@ Layout of ``index/<name>/``::
         chunks.jsonl      chunk metadata and text, one JSON object a line, in row order
         sentences.npy     (m, 3) int32: chunk row, start, end (offsets into the chunk text)
         sent_vectors.npy  (m, 384) float32 sentence vectors, L2-normalised
+        entities.npy      (e, 4) int32: sentence row, start, end (offsets into the chunk text), label id
+                          (spaCy entities, numbers and dates; labels in rag.entities.LABELS)
+        sent_flags.npy    (m,) uint8: per sentence, bit 1 = it holds a verb (rag.entities)
         bm25/             BM25 index of the chunks (bm25s format), in row order
 
 A write goes to a fresh ``.tmp-*`` folder, every file is fsynced, the folder is renamed to
@@ -34,7 +37,8 @@ import numpy as np
 from .types import Chunk
 from .vectors import VectorIndex
 
-FORMAT_VERSION = 1
+#: 2: entities.npy and sent_flags.npy (entities found at ingest for the offline answerer).
+FORMAT_VERSION = 2
 
 
 class IndexError_(Exception):
@@ -62,7 +66,9 @@ class StoredIndex:
     """An index loaded into memory.
 
     ``chunks[i]`` is the chunk whose vector has FAISS id ``i``; ``sentences`` is ``(m, 3)`` int32
-    (chunk row, start, end) and ``sent_vectors`` ``(m, dim)`` float32.
+    (chunk row, start, end) and ``sent_vectors`` ``(m, dim)`` float32; ``entities`` is ``(e, 4)``
+    int32 (sentence row, start, end, label id; sorted by sentence row) and ``sent_flags`` ``(m,)``
+    uint8 (see :mod:`rag.entities`).
     """
 
     path: Path
@@ -72,6 +78,8 @@ class StoredIndex:
     sentences: np.ndarray
     sent_vectors: np.ndarray
     bm25: object = None
+    entities: np.ndarray | None = None
+    sent_flags: np.ndarray | None = None
 
     @cached_property
     def row_of(self) -> dict[str, int]:
@@ -93,6 +101,19 @@ class StoredIndex:
         rows = np.asarray(rows, dtype=np.int64)
         starts = self._sentence_starts
         return starts[rows].astype(np.int64), starts[rows + 1].astype(np.int64)
+
+    @cached_property
+    def _entity_starts(self) -> np.ndarray:
+        ents = self.entities if self.entities is not None else np.zeros((0, 4), dtype=np.int32)
+        return np.searchsorted(ents[:, 0], np.arange(len(self.sentences) + 1))
+
+    def sentence_entities(self, lo: int, hi: int) -> np.ndarray:
+        """``(n, 4)`` int32 entity rows (sentence row, start, end, label id) of the sentences
+        ``lo:hi``; empty when the index holds no entities."""
+        if self.entities is None:
+            return np.zeros((0, 4), dtype=np.int32)
+        starts = self._entity_starts
+        return self.entities[starts[lo]:starts[hi]]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -144,11 +165,13 @@ def write_lock(index_dir: str | Path, *, wait: bool = True):
 
 
 def save_index(index_dir: str | Path, *, manifest: dict, chunks: list[Chunk], vectors: np.ndarray,
-               sentences: np.ndarray, sent_vectors: np.ndarray, bm25=None) -> Path:
+               sentences: np.ndarray, sent_vectors: np.ndarray, bm25=None,
+               entities: np.ndarray | None = None, sent_flags: np.ndarray | None = None) -> Path:
     """Write a new version of the index at ``index_dir`` and make it the live one, atomically.
 
     ``vectors`` is ``(len(chunks), dim)`` float32, L2-normalised; ``bm25`` a ``bm25s.BM25`` over
-    the same chunks (built here when omitted). The caller should hold
+    the same chunks (built here when omitted); ``entities`` ``(e, 4)`` and ``sent_flags`` ``(m,)``
+    as in :class:`StoredIndex` (empty when omitted). The caller should hold
     :func:`write_lock`. Returns the version folder.
     """
     index_dir = Path(index_dir)
@@ -162,8 +185,14 @@ def save_index(index_dir: str | Path, *, manifest: dict, chunks: list[Chunk], ve
         vi.save(tmp / "vectors.faiss")
         _write_file(tmp / "chunks.jsonl", "".join(
             json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8"))
+        if entities is None:
+            entities = np.zeros((0, 4), dtype=np.int32)
+        if sent_flags is None:
+            sent_flags = np.zeros(len(sentences), dtype=np.uint8)
         for name, arr in (("sentences.npy", np.asarray(sentences, dtype=np.int32).reshape(-1, 3)),
-                          ("sent_vectors.npy", np.asarray(sent_vectors, dtype=np.float32))):
+                          ("sent_vectors.npy", np.asarray(sent_vectors, dtype=np.float32)),
+                          ("entities.npy", np.asarray(entities, dtype=np.int32).reshape(-1, 4)),
+                          ("sent_flags.npy", np.asarray(sent_flags, dtype=np.uint8).reshape(-1))):
             with open(tmp / name, "wb") as f:
                 np.save(f, arr)
                 f.flush()
@@ -251,15 +280,19 @@ def load_index(index_dir: str | Path, *, embedder_name: str, dim: int, with_bm25
             chunks = [Chunk(**json.loads(line)) for line in f if line.strip()]
         sentences = np.load(version / "sentences.npy")
         sent_vectors = np.load(version / "sent_vectors.npy")
+        entities = np.load(version / "entities.npy")
+        sent_flags = np.load(version / "sent_flags.npy")
         from .retriever import load_bm25
 
         bm25 = load_bm25(version / "bm25") if with_bm25 else None
     except (OSError, ValueError, RuntimeError, TypeError, KeyError) as e:
         raise IndexCorruptError(f"The index at {index_dir} is damaged ({e}). {fix}") from e
     if not (len(vectors) == len(chunks) == manifest.get("count")
-            and len(sentences) == len(sent_vectors) == manifest.get("sentences")
+            and len(sentences) == len(sent_vectors) == len(sent_flags) == manifest.get("sentences")
+            and entities.ndim == 2 and entities.shape[1] == 4
             and vectors.dim == dim and (bm25 is None or int(bm25.scores["num_docs"]) == len(chunks))):
         raise IndexCorruptError(
             f"The index at {index_dir} is inconsistent: {len(vectors)} vectors, {len(chunks)} "
             f"chunks, manifest says {manifest.get('count')}. {fix}")
-    return StoredIndex(index_dir, manifest, chunks, vectors, sentences, sent_vectors, bm25)
+    return StoredIndex(index_dir, manifest, chunks, vectors, sentences, sent_vectors, bm25,
+                       entities=entities, sent_flags=sent_flags)

@@ -92,6 +92,27 @@ class Citation:
 
 
 @dataclass
+class ShortAnswer:
+    """The short answer of an extractive answer: the span of the expected answer type (a number,
+    date, person, place, ...) in the lead sentence. ``start``/``end`` are character offsets in
+    the cited passage's chunk text (``chunk_id``; ``text == chunk.text[start:end]``), ``citation``
+    the number of the citation it lies in, ``label`` the entity label (spaCy's, e.g. ``CARDINAL``),
+    and ``answer_start``/``answer_end`` its offsets in :attr:`Answer.text` (None when not found)."""
+
+    text: str
+    chunk_id: str
+    start: int
+    end: int
+    label: str
+    citation: int = 1
+    answer_start: int | None = None
+    answer_end: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
 class Answer:
     """The result of :func:`rag.ask`.
 
@@ -103,7 +124,9 @@ class Answer:
     ``standalone_question`` is the rewritten question that was searched. For generated answers,
     ``sentences`` holds each sentence's citation verdict (:class:`rag.grounding.SentenceVerdict`)
     and ``grounding`` the counts (sentences, unsupported, citations, verified_citations);
-    ``mode`` is ``extractive``, ``openai`` or ``local``.
+    ``mode`` is ``extractive``, ``openai`` or ``local``. ``short_answer`` (:class:`ShortAnswer`)
+    is the span that answers a question expecting a number, date, person, place, ... (extractive
+    answers only; None otherwise).
     """
 
     question: str
@@ -117,6 +140,15 @@ class Answer:
     standalone_question: str | None = None
     sentences: list = field(default_factory=list)
     grounding: dict = field(default_factory=dict)
+    short_answer: ShortAnswer | None = None
+
+    def marked(self, before: str = "**", after: str = "**") -> str:
+        """``text`` with the short answer wrapped in ``before``/``after`` (Markdown bold by
+        default); ``text`` unchanged when there is none."""
+        sa = self.short_answer
+        if sa is None or sa.answer_start is None or self.text[sa.answer_start:sa.answer_end] != sa.text:
+            return self.text
+        return (self.text[:sa.answer_start] + before + sa.text + after + self.text[sa.answer_end:])
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,11 +163,12 @@ class Answer:
             "standalone_question": self.standalone_question,
             "sentences": [s.to_dict() if hasattr(s, "to_dict") else s for s in self.sentences],
             "grounding": dict(self.grounding),
+            "short_answer": self.short_answer.to_dict() if self.short_answer else None,
         }
 
     def to_markdown(self) -> str:
         """The answer with a numbered source list, as Markdown (for copying)."""
-        lines = [self.text, ""]
+        lines = [self.marked(), ""]
         for c in self.citations:
             link = f"[{c.title}]({c.url})" if c.url else f"{c.title} ({c.file})" if c.file else c.title
             lines.append(f"[{c.number}] {link}, paragraph {c.paragraph}: “{c.quote}”")

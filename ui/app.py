@@ -190,7 +190,8 @@ MODES = {"Offline (extractive)": "none", "LLM server (OpenAI-compatible)": "open
 
 def chat_text(answer) -> str:
     """The chat bubble's text: the answer (escaped), notices and, for a refusal, its reason."""
-    text = with_chips(md_escape(answer.text))
+    # the short answer in bold: marked with control characters md_escape leaves alone, then **
+    text = with_chips(md_escape(answer.marked("\x02", "\x03")).replace("\x02", "**").replace("\x03", "**"))
     if answer.refused:
         text = f"⚠️ **No answer in the articles.** {md_escape(answer.text)}\n\n*Why: {md_escape(answer.reason)}*"
     if answer.standalone_question and answer.standalone_question != answer.question:

@@ -1,0 +1,76 @@
+"""The fitted weights of the offline answerer (:mod:`rag.answerer`): which sentence answers, and
+whether the articles answer at all.
+
+Both models are logistic and were fitted by ``bench/fit_answerer.py`` on the SQuAD v1.1 dev
+questions of articles 00-23 only (articles 24-47 are held out for ``bench/answers_squad.py``);
+nothing is fitted to single questions.
+
+**Sentence scorer** (listwise softmax over a question's candidate sentences, ListNet top-1, Cao
+et al. 2007; label: the sentence holds a gold answer). Features of a candidate sentence s of
+passage p for question q:
+
+============  ======================================================================================
+feature       meaning
+============  ======================================================================================
+cos           cos(q, s), MiniLM sentence vectors
+cos_gap       cos minus the best cos among the candidates
+cov           IDF-weighted share of q's terms found in s
+cov_gap       cov minus the best cov among the candidates
+ctx_cov       cov of s together with its neighbouring sentences in p
+bigram        share of q's adjacent term pairs adjacent in s
+p_score       p's retrieval score (second-stage probability)
+p_rr          1 / p's rank
+p_dense       cos(q, p)
+first         s is p's first sentence
+rel_pos       s's position in p, 0 (first) .. 1 (last)
+nb_cos        max cos(q, neighbour of s)
+type_ok       q expects an answer type (rag.qtypes) and s holds an entity of that type not named in q
+type_miss     q expects a type and s holds none
+is_question   s ends with "?" (judged by its content like any other sentence, not dropped)
+no_verb       s holds no verb (a fragment or stub; table rows excepted)
+log_words     log(1 + words in s)
+cov_x_type    cov * type_ok
+============  ======================================================================================
+
+**Answerability** (binary logistic; label: answerable SQuAD question vs. the same kind of question
+asked of an index without its gold paragraph, keeping only those whose answer appears nowhere else:
+near-topic unanswerables). Features of the question's candidates:
+
+==============  ====================================================================================
+feature         meaning
+==============  ====================================================================================
+best_logit      the sentence scorer's logit of the lead sentence
+best_cos        cos of the lead sentence
+best_cov        cov of the lead sentence
+max_cov         best cov among all candidates
+top_dense       cos(q, top passage)
+top_score       retrieval score of the top passage
+typed           q expects an answer type
+typed_found     q expects a type and the lead sentence holds one (type_ok)
+typed_any       q expects a type and some candidate holds one
+miss            highest IDF of a question term absent from every retrieved passage (and title), / max IDF
+miss_lead       the same, absent from the lead sentence, the one it needs before it, and its title
+typed_cov       best cov among the candidates that hold the expected type
+max_bigram      best bigram among the candidates
+cov_x_found     best_cov * typed_found
+==============  ====================================================================================
+
+:data:`REFUSE_BELOW` is the answerability probability under which the answer is a refusal, chosen
+on articles 00-23 for a false-refusal rate of at most 2.5 %.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+FEATURES = ("cos", "cos_gap", "cov", "cov_gap", "ctx_cov", "bigram", "p_score", "p_rr", "p_dense",
+            "first", "rel_pos", "nb_cos", "type_ok", "type_miss", "is_question", "no_verb", "log_words",
+            "cov_x_type")
+#: Fitted by bench/fit_answerer.py on SQuAD articles 00-23 (see the module docstring).
+WEIGHTS = np.array([2.3987, 2.3987, 1.9502, 1.9502, 3.2499, 0.8078, 1.9736, 0.6470, 3.2109, -0.2763, 0.1078, -0.3809, 1.0699, -1.0699, -0.5992, 0.0000, 0.0482, -0.0818], dtype=np.float64)
+
+A_FEATURES = ("best_logit", "best_cos", "best_cov", "max_cov", "top_dense", "top_score", "typed",
+              "typed_found", "typed_any", "miss", "miss_lead", "typed_cov", "max_bigram", "cov_x_found")
+A_WEIGHTS = np.array([0.4048, 2.3645, -0.1157, 1.4269, -0.4299, 1.6936, 0.4432, -0.0541, -0.3580, -0.1821, 0.0163, -0.2116, 0.6571, 0.1672], dtype=np.float64)
+A_BIAS = -6.3200
+#: Answerability probability under which the offline answer is a refusal (RAG_REFUSE_BELOW).
+REFUSE_BELOW = 0.113

@@ -1,0 +1,100 @@
+"""What kind of answer a question expects: a number, a date, a person, a place, ...
+
+The expected answer type is read from the question's wording (its wh-phrase: "how many", "when",
+"in what year", "who", "where", "which city", ...), the classic question-classification step of
+factoid QA (Li & Roth, "Learning question classifiers", 2002, coarse classes NUM, LOC, HUM, ...).
+Each type lists the spaCy entity labels (:data:`rag.entities.LABELS`) that can fill it; the
+offline answerer uses it as a feature of each candidate sentence, to pick the short answer, and
+to refuse when no retrieved sentence carries an answer of that type.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .entities import LABEL_ID
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """An expected answer type: ``name`` (e.g. ``"place"``), the entity label ids that fill it
+    (``labels``, most likely first) and how a refusal names it (``noun``: "no retrieved sentence names a place")."""
+
+    name: str
+    labels: tuple[int, ...]
+    noun: str
+
+
+def _t(name: str, noun: str, *labels: str) -> AnswerType:
+    return AnswerType(name, tuple(LABEL_ID[x] for x in labels), noun)
+
+
+NUMBER = _t("number", "gives a number or quantity", "CARDINAL", "QUANTITY", "MONEY", "PERCENT")
+MONEY = _t("money", "gives an amount of money", "MONEY", "CARDINAL")
+PERCENT = _t("percent", "gives a percentage", "PERCENT", "CARDINAL")
+DURATION = _t("duration", "gives a length of time or a quantity", "DATE", "TIME", "QUANTITY", "CARDINAL")
+AGE = _t("age", "gives an age", "DATE", "CARDINAL", "QUANTITY")
+DATE = _t("date", "gives a date", "DATE", "TIME")
+PERSON = _t("person", "names a person or group", "PERSON", "ORG", "NORP")
+PLACE = _t("place", "names a place", "GPE", "LOC", "FAC", "ORG")
+ORGANIZATION = _t("organization", "names an organization", "ORG", "NORP", "GPE")
+NATIONALITY = _t("nationality", "names a nationality or group", "NORP", "GPE", "LANGUAGE")
+LANGUAGE = _t("language", "names a language", "LANGUAGE", "NORP")
+
+_W = r"(?:what|which)"
+#: "which NFL team", "what European city": up to two words between the wh-word and the class noun
+_WX = r"(?:what|which)(?: [\w'-]+){0,2}"
+#: (pattern, type), first match wins; patterns are matched against the lower-cased question.
+_RULES: list[tuple[re.Pattern, AnswerType]] = [(re.compile(p), t) for p, t in [
+    (r"\bhow much (?:money|did .* (?:cost|pay|spend|earn|raise))|\bhow much .* cost\b|\b" + _W + r" (?:was|is) the (?:cost|price)\b", MONEY),
+    (r"\bwhat (?:percentage|percent|proportion|share)\b|\bhow many percent\b", PERCENT),
+    (r"\bhow old\b|\b(?:at )?what age\b", AGE),
+    (r"\bhow long\b|\bfor how many (?:years|months|days|weeks|hours)\b", DURATION),
+    (r"\bhow (?:many|much|far|large|big|tall|high|deep|wide|heavy|fast|often|long|large)\b|\b"
+     + _W + r" (?:number|amount|size|population|score|total|quantity|fraction)\b", NUMBER),
+    (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|are|will|had|has|have)\b|\b"
+     + _W + r" (?:year|years|date|day|month|decade|century|era|season|time of year|period)\b|\bwhat time\b", DATE),
+    (r"\b" + _WX + r" (?:nationality|ethnicity|ethnic group|religion)\b", NATIONALITY),
+    (r"\b" + _WX + r" (?:language|languages)\b", LANGUAGE),
+    (r"\b" + _WX + r" (?:city|cities|country|countries|state|states|nation|town|continent|region|county|"
+     r"province|place|location|island|river|area|capital|neighborhood|district|street|venue|stadium|"
+     r"building|mountain|ocean|sea|lake|site)\b|^\s*where\b|\bwhere (?:did|does|do|was|were|is|are|will|"
+     r"can|could|had|has|have)\b|\bfrom where\b", PLACE),
+    (r"\b" + _WX + r" (?:company|companies|organization|organisation|team|university|group|agency|party|"
+     r"band|newspaper|school|college|institution|club|network|firm|government|body|court|league|"
+     r"department|ministry|corporation|magazine|publisher|airline|brand)\b", ORGANIZATION),
+    (r"^\s*(?:who|whom|whose)\b|\b(?:who|whom|whose) (?:was|is|were|are|did|does|do|has|had|won|"
+     r"became|led|said|wrote|founded|invented|discovered|created|played|designed)\b|\b"
+     + _WX + r" (?:person|people|man|woman|king|queen|president|author|writer|scientist|player|leader|"
+     r"general|emperor|actor|actress|singer|director|minister|architect|composer|artist|member|official|"
+     r"pope|prince|princess|chancellor|governor|senator|judge|coach|captain|founder|inventor)\b", PERSON),
+]]
+
+
+def expected_type(question: str) -> AnswerType | None:
+    """The answer type ``question`` expects, or ``None`` (a "why" or "what is X" question, say).
+
+    Examples: "How many active investigations ...?" -> NUMBER; "In what year ...?" -> DATE;
+    "Which city ...?" -> PLACE; "Who handled ...?" -> PERSON."""
+    q = " ".join(question.lower().split())
+    if re.match(r"^\s*(?:why|how (?:did|does|do|was|were|is|are|can|could|will|would|should|has|have))\b", q):
+        return None
+    for pattern, t in _RULES:
+        if pattern.search(q):
+            return t
+    return None
+
+
+def expected_types(question: str) -> list[AnswerType]:
+    """Every answer type a two-part question expects, in question order ("When and where was
+    ...?" -> [DATE, PLACE]); otherwise ``[expected_type(question)]`` or ``[]``."""
+    first = expected_type(question)
+    if first is None:
+        return []
+    out = [first]
+    q = " ".join(question.lower().split())
+    for part in re.split(r"\s*(?:,\s*)?\band\b\s*", q)[1:]:
+        t = expected_type(part)
+        if t is not None and t not in out and re.match(r"(?:how|when|where|who|what|which|in what|in which)\b", part):
+            out.append(t)
+    return out
