@@ -19,8 +19,9 @@ the citation marker of that passage. How the answer is built:
 4. **Answer first, and short.** The answer leads with the best sentence. When that sentence opens
    by referring back ("He was…", "That region…"), the sentence before it in the same passage comes
    first, under the same citation. A sentence is added only when it brings another needed fact: the
-   other article of a question that names two (a comparison), or the second answer type of a
-   two-part question ("when and where"). No filler.
+   other article of a question that names two (a comparison), the second answer type of a
+   two-part question ("when and where"), or, when the lead holds no answer of the type asked
+   for, the best sentence that does. No filler.
 5. **Short answer.** When the question expects a type, the entity of that type in the lead sentence
    nearest the question's words is :attr:`rag.types.Answer.short_answer`, with its offsets in the
    cited passage and in the answer text.
@@ -36,9 +37,9 @@ import numpy as np
 
 from .answer_model import A_BIAS, A_WEIGHTS, REFUSE_BELOW, WEIGHTS
 from .chunker import is_title_like
-from .entities import HAS_VERB, LABELS
+from .entities import HAS_VERB, LABEL_ID, LABELS
 from .prompts import CANNOT_ANSWER
-from .qtypes import AnswerType, expected_type, expected_types
+from .qtypes import CAUSE, CURRENCY_AFTER, MONEY, REASON, AnswerType, expected_type, expected_types
 from .sentences import is_question
 from .store import StoredIndex
 from .text import TermStats, fold, stem, terms
@@ -79,7 +80,7 @@ class Candidate:
     """A candidate answer sentence: its passage, sentence row ``sent`` of the index, span
     ``[start, end)`` in the chunk text, the sentence rows ``[lo, hi)`` of its passage, its features
     (``(len(FEATURES),)`` float64, :mod:`rag.answer_model`) and logit, and the entities of the
-    expected answer type it holds that the question does not name (``typed``: ``(start, end,
+    expected answer type it holds that neither the question nor the article's title names (``typed``: ``(start, end,
     label id)`` in the chunk text)."""
 
     passage: Passage
@@ -162,9 +163,19 @@ class ExtractiveAnswerer:
             spans = stored.sentences[lo:hi]
             sent_terms = [set(_terms(text[s:e])) for _, s, e in spans.tolist()]
             typed: dict[int, list] = {}
-            if qt is not None:
+            if qt is REASON:  # a stated cause, no entity: its cue phrase stands for the span
+                for i, (_, s, e) in enumerate(spans.tolist()):
+                    m = CAUSE.search(text, s, e)
+                    if m:
+                        typed[lo + i] = [(m.start(), m.end(), -1)]
+            elif qt is not None:
+                # an entity the question names, or the article's title (its topic), is not the answer
+                named = q_fold + "\n" + fold(p.chunk.title)
                 for j, a, b, lab in stored.sentence_entities(lo, hi).tolist():
-                    if lab in qt.labels and fold(text[a:b]) not in q_fold:
+                    if qt is MONEY and lab != LABEL_ID["MONEY"] and not (
+                            CURRENCY_AFTER.match(text, b) or text[max(0, a - 1):a] in ("$", "€", "£", "¥")):
+                        continue  # a bare number is no amount of money
+                    if lab in qt.labels and fold(text[a:b]) not in named:
                         typed.setdefault(j, []).append((a, b, lab))
             n = hi - lo
             p_dense = p.dense if p.dense is not None else p.score
@@ -173,8 +184,8 @@ class ExtractiveAnswerer:
                 if not self._usable(text, j, s, e):
                     continue
                 key = normalized(text[s:e])
-                if key in seen:
-                    continue
+                if key in seen or (is_question(text[s:e]) and not typed.get(j)):
+                    continue  # a repeat; a question that holds no answer of the type asked restates
                 seen.add(key)
                 words = text[s:e].split()
                 tt = sent_terms[i]
@@ -240,6 +251,10 @@ class ExtractiveAnswerer:
         lead = max(cands, key=lambda c: (c.logit, -c.passage.rank, -c.start))
         named = self.named_articles(question, cands)
         comparison = len(named) >= 2
+        if qt is not None and qt.labels and not f[8] and not comparison:
+            return self._refusal(question, passages, (
+                f"No retrieved sentence {qt.noun}, which the question asks for (answerability {prob:.3f}; "
+                f"refusal threshold {self.refuse_below:.3f})."))
         if prob < self.refuse_below and not comparison:
             if qt is not None and not f[8]:
                 why = (f"No retrieved sentence {qt.noun} that fits the question (answerability {prob:.3f} "
@@ -256,6 +271,10 @@ class ExtractiveAnswerer:
                     best = max((c for c in cands if self._article(c) == title), key=lambda c: c.logit)
                     picked.append(best)
         else:
+            if qt is not None and not lead.typed:  # the lead lacks what was asked: the best sentence that has it
+                typed = [c for c in cands if c.typed]
+                if typed:
+                    picked.append(max(typed, key=lambda c: c.logit))
             for other in expected_types(question)[1:]:
                 if not any(lab in other.labels for c in picked for lab in self._labels(c)):
                     found = [c for c in cands if c not in picked and self._has_labels(c, other)]
@@ -340,7 +359,7 @@ def short_answer(question: str, lead: Candidate, qt: AnswerType | None, answer: 
     """The span of the expected answer type in the lead sentence, or None (no type expected, or
     none in the sentence). Among several, the one nearest the question's words in the sentence
     (characters), the type's likelier labels first on ties."""
-    if qt is None or not lead.typed:
+    if qt is None or qt is REASON or not lead.typed:
         return None
     text = lead.passage.chunk.text
     q = set(_terms(question))

@@ -30,7 +30,10 @@ def _t(name: str, noun: str, *labels: str) -> AnswerType:
 
 
 NUMBER = _t("number", "gives a number or quantity", "CARDINAL", "QUANTITY", "MONEY", "PERCENT")
-MONEY = _t("money", "gives an amount of money", "MONEY", "CARDINAL")
+MONEY = _t("money", "gives an amount of money", "MONEY", "CARDINAL", "QUANTITY")
+#: A number is an amount of money only with a currency next to it ("300 euros", "$47m", "€5").
+CURRENCY_AFTER = re.compile(r"\s*(?:(?:million|billion|thousand|m|bn|k)\b\s*)?(?:euros?|dollars?|pounds?|yuan|yen|"
+                            r"francs?|rupees?|roubles?|rubles?|pesos?|cents?|eur|usd|gbp)\b", re.I)
 PERCENT = _t("percent", "gives a percentage", "PERCENT", "CARDINAL")
 DURATION = _t("duration", "gives a length of time or a quantity", "DATE", "TIME", "QUANTITY", "CARDINAL")
 AGE = _t("age", "gives an age", "DATE", "CARDINAL", "QUANTITY")
@@ -40,13 +43,21 @@ PLACE = _t("place", "names a place", "GPE", "LOC", "FAC", "ORG")
 ORGANIZATION = _t("organization", "names an organization", "ORG", "NORP", "GPE")
 NATIONALITY = _t("nationality", "names a nationality or group", "NORP", "GPE", "LANGUAGE")
 LANGUAGE = _t("language", "names a language", "LANGUAGE", "NORP")
+#: A reason ("why"): no entity label marks one; a sentence fills it when it states a cause
+#: (:data:`CAUSE`), Li & Roth's DESC:reason.
+REASON = AnswerType("reason", (), "gives a reason")
+CAUSE = re.compile(r"\b(?:because|due to|owing to|thanks to|as a result|results? (?:from|of)|resulting from|"
+                   r"caused by|the reason|reasons? (?:for|why|is|was)|so that|in order to|since (?:the|it|they|he|she)|"
+                   r"led to|leads to|stems? from|in response to|on the grounds)\b", re.I)
 
 _W = r"(?:what|which)"
 #: "which NFL team", "what European city": up to two words between the wh-word and the class noun
 _WX = r"(?:what|which)(?: [\w'-]+){0,2}"
 #: (pattern, type), first match wins; patterns are matched against the lower-cased question.
 _RULES: list[tuple[re.Pattern, AnswerType]] = [(re.compile(p), t) for p, t in [
-    (r"\bhow much (?:money|did .* (?:cost|pay|spend|earn|raise))|\bhow much .* cost\b|\b" + _W + r" (?:was|is) the (?:cost|price)\b", MONEY),
+    (r"\bhow much (?:money|did .* (?:cost|pay|spend|earn|raise))|\bhow much .* cost\b|\b" + _W
+     + r" (?:was|is) (?:the |its |their |\w+'s )?(?:annual |yearly |total )?(?:cost|price|budget|salary|revenue|"
+       r"income|funding|fee)\b|\bin (?:euros|dollars|pounds|yen|yuan|us dollars|usd|eur)\b", MONEY),
     (r"\bwhat (?:percentage|percent|proportion|share)\b|\bhow many percent\b", PERCENT),
     (r"\bhow old\b|\b(?:at )?what age\b", AGE),
     (r"\bhow long\b|\bfor how many (?:years|months|days|weeks|hours)\b", DURATION),
@@ -77,7 +88,9 @@ def expected_type(question: str) -> AnswerType | None:
     Examples: "How many active investigations ...?" -> NUMBER; "In what year ...?" -> DATE;
     "Which city ...?" -> PLACE; "Who handled ...?" -> PERSON."""
     q = " ".join(question.lower().split())
-    if re.match(r"^\s*(?:why|how (?:did|does|do|was|were|is|are|can|could|will|would|should|has|have))\b", q):
+    if re.match(r"^\s*(?:why|for what reason)\b", q):
+        return REASON
+    if re.match(r"^\s*how (?:did|does|do|was|were|is|are|can|could|will|would|should|has|have)\b", q):
         return None
     for pattern, t in _RULES:
         if pattern.search(q):

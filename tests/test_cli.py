@@ -66,7 +66,7 @@ def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root, caps
     assert rag_main(["ask", "Who won the 2022 FIFA World Cup?"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("The articles don't say")
-    assert "Why: Best evidence score" in out and "FIFA" in out
+    assert "Why: The evidence is weak" in out and "FIFA" in out
 
 
 def test_empty_question_exits_2_with_plain_message(engine, index_root, capsys):

@@ -94,7 +94,7 @@ def test_browser_refusal_looks_different(server, browser):
     _ask(page, "Who won the 2022 FIFA World Cup?")
     chat = page.locator("#chat")
     chat.get_by_text("No answer in the articles").first.wait_for(timeout=60_000)
-    assert "Why: Best evidence score" in chat.inner_text()
+    assert "Why: The evidence is weak" in chat.inner_text()
     assert page.locator("#sources .refusal").count() == 1
     assert page.locator('#chat a[href^="#source-"]').count() == 0
     page.close()
