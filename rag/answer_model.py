@@ -75,3 +75,7 @@ A_WEIGHTS = np.array([0.4158, 2.3150, -0.1709, 1.4091, -0.4627, 1.6828, -0.0151,
 A_BIAS = -6.3023
 #: Answerability probability under which the offline answer is a refusal (RAG_REFUSE_BELOW).
 REFUSE_BELOW = 0.085
+#: A sentence holding the answer type the lead lacks is added only when its logit is within this
+#: margin of the lead's (and it shares a question term): e^-2, about 7 times less likely, is still
+#: a contender; further down it is filler.
+ADD_MARGIN = 2.0

@@ -35,7 +35,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .answer_model import A_BIAS, A_WEIGHTS, REFUSE_BELOW, WEIGHTS
+from .answer_model import A_BIAS, A_WEIGHTS, ADD_MARGIN, REFUSE_BELOW, WEIGHTS
 from .chunker import is_title_like
 from .entities import HAS_VERB, LABEL_ID, LABELS
 from .prompts import CANNOT_ANSWER
@@ -120,8 +120,9 @@ class ExtractiveAnswerer:
 
     def __init__(self, stored: StoredIndex, *, refuse_below: float = REFUSE_BELOW, min_words: int = 4,
                  weights: np.ndarray | None = None, a_weights: np.ndarray | None = None,
-                 a_bias: float | None = None):
+                 a_bias: float | None = None, add_margin: float = ADD_MARGIN):
         self.stored = stored
+        self.add_margin = add_margin
         self.refuse_below = refuse_below
         self.min_words = min_words
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
@@ -265,23 +266,34 @@ class ExtractiveAnswerer:
                        f"coverage {lead.coverage:.2f}).")
             return self._refusal(question, passages, why)
         picked = [lead]
+        quoted = self._quoted(lead)
+
+        def add(c: Candidate) -> None:
+            rows = self._quoted(c)
+            if not rows & quoted:  # never the same sentence twice (as context or as itself)
+                picked.append(c)
+                quoted.update(rows)
+
         if comparison:
             for title in named:
                 if not any(self._article(c) == title for c in picked):
-                    best = max((c for c in cands if self._article(c) == title), key=lambda c: c.logit)
-                    picked.append(best)
+                    add(max((c for c in cands if self._article(c) == title), key=lambda c: c.logit))
         else:
             if qt is not None and not lead.typed:  # the lead lacks what was asked: the best sentence that has it
-                typed = [c for c in cands if c.typed]
+                typed = [c for c in cands if c.typed and not self._quoted(c) & quoted and c.coverage > 0
+                         and c.logit >= lead.logit - self.add_margin]
                 if typed:
-                    picked.append(max(typed, key=lambda c: c.logit))
+                    add(max(typed, key=lambda c: c.logit))
             for other in expected_types(question)[1:]:
                 if not any(lab in other.labels for c in picked for lab in self._labels(c)):
                     found = [c for c in cands if c not in picked and self._has_labels(c, other)]
                     if found:
-                        picked.append(max(found, key=lambda c: c.logit))
+                        add(max(found, key=lambda c: c.logit))
         answer = compose(question, picked, passages, self.stored)
-        answer.short_answer = short_answer(question, lead, qt, answer)
+        source = lead
+        if not lead.typed and _context(lead, self.stored) < lead.start:  # the answer may be in its context
+            source = next((c for c in cands if c.sent == lead.sent - 1 and c.passage is lead.passage), lead)
+        answer.short_answer = short_answer(question, source, qt, answer)
         answer.reason = (f"Answerability {prob:.3f} ≥ threshold {self.refuse_below:.3f} (lead sentence "
                          f"similarity {lead.cos:.3f}, question-term coverage {lead.coverage:.2f}"
                          + (f", holds {qt.name}" if qt is not None and lead.typed else "")
@@ -295,6 +307,10 @@ class ExtractiveAnswerer:
         if unknown:
             why += f" Terms absent from every article: {', '.join(unknown)}."
         return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
+
+    def _quoted(self, c: Candidate) -> set[int]:
+        """Sentence rows quoted for ``c``: itself, and the one before when it refers back."""
+        return {c.sent - 1, c.sent} if _context(c, self.stored) < c.start else {c.sent}
 
     @staticmethod
     def _article(c: Candidate) -> str:
@@ -356,8 +372,8 @@ def compose(question: str, picked: list[Candidate], passages: list[Passage], sto
 
 
 def short_answer(question: str, lead: Candidate, qt: AnswerType | None, answer: Answer) -> ShortAnswer | None:
-    """The span of the expected answer type in the lead sentence, or None (no type expected, or
-    none in the sentence). Among several, the one nearest the question's words in the sentence
+    """The span of the expected answer type in the lead sentence (or the sentence quoted before
+    it), or None (no type expected, or none in the sentence). Among several, the one nearest the question's words in the sentence
     (characters), the type's likelier labels first on ties."""
     if qt is None or qt is REASON or not lead.typed:
         return None

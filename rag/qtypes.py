@@ -55,7 +55,7 @@ _W = r"(?:what|which)"
 _WX = r"(?:what|which)(?: [\w'-]+){0,2}"
 #: (pattern, type), first match wins; patterns are matched against the lower-cased question.
 _RULES: list[tuple[re.Pattern, AnswerType]] = [(re.compile(p), t) for p, t in [
-    (r"\bhow much (?:money|did .* (?:cost|pay|spend|earn|raise))|\bhow much .* cost\b|\b" + _W
+    (r"\bhow much (?:money|did .* (?:cost|pay|spend|earn))|\bhow much .* cost\b|\b" + _W
      + r" (?:was|is) (?:the |its |their |\w+'s )?(?:annual |yearly |total )?(?:cost|price|budget|salary|revenue|"
        r"income|funding|fee)\b|\bin (?:euros|dollars|pounds|yen|yuan|us dollars|usd|eur)\b", MONEY),
     (r"\bwhat (?:percentage|percent|proportion|share)\b|\bhow many percent\b", PERCENT),

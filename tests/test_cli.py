@@ -21,6 +21,10 @@ def test_ask_json_cites_gold_article(engine, index_root):
     d = json.loads(r.stdout)
     assert "3,000" in d["text"] and d["refused"] is False
     assert d["citations"][0]["title"] == "China could pull Interpol funding after Meng Hongwei’s arrest"
+    assert d["short_answer"]["text"] == "over 3,000" and d["short_answer"]["label"] == "CARDINAL"
+    plain = rag("ask", "How many active Chinese investigations were running through Interpol by September 2017?",
+                env_root=index_root)  # piped: the short answer in Markdown bold, the answer sentence first
+    assert plain.stdout.startswith("By September 2017, the Chinese government had **over 3,000** active"), plain.stdout
 
 
 def test_reader_that_leaves_early_gets_no_traceback(engine, index_root):

@@ -70,6 +70,7 @@ def test_browser_cited_answer_chip_opens_highlighted_source(server, browser, tmp
     chip = chat.locator('a[href="#source-1"]').first
     chip.wait_for(timeout=60_000)
     assert "3,000" in chat.inner_text()
+    assert chat.locator("strong", has_text="3,000").count() >= 1  # the short answer in bold
     sources = page.locator("#sources")
     sources.get_by_text("China could pull Interpol funding").first.wait_for(timeout=10_000)
     chip.click()

@@ -1,0 +1,140 @@
+"""The offline answer's shape (issue 12): answer first and short, a short answer with exact
+offsets, context a sentence needs, rhetorical questions judged by content, no repeats, no date
+stubs, one sentence per article of a comparison; and the answer-type rules. Real model, FAISS,
+BM25 and spaCy, over small folders written here."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag import Engine
+from rag.answerer import normalized
+from rag.engine import ingest
+from rag.qtypes import expected_type, expected_types
+from rag.store import load_index
+
+ARTICLES = {
+    "port.txt": "Harbour traffic hits a record\n\nThe council debated the dredging plan for months. Who would "
+                "have guessed that the port of Velsen would handle 4.2 million tonnes of cargo in 2023? "
+                "Officials now want a second berth.\n",
+    "wine.txt": "Riesling exports\n\nThe Mosel valley lies in the west of Germany, along a winding river. "
+                "That region produces most of the country's Riesling exports, the growers' association said. "
+                "Prices rose again this year.\n",
+    "bridge-a.txt": "Harlow bridge repairs\n\nThe Harlow bridge was closed for most of 2020. "
+                    "The bridge reopened to traffic on 3 May 2021 after repairs.\n",
+    "bridge-b.txt": "Town council minutes\n\nThe council thanked the engineers for their work. "
+                    "The bridge reopened to traffic on 3 May 2021 after repairs.\n",
+    "news.txt": "Ferry fares\n\nNov 21, 2022 ...\n\nThe Norsund ferry operator raised its fares by 8 percent "
+                "on Monday, citing fuel costs.\n",
+    "tower.txt": "Orlen Tower\n\nThe Orlen Tower is a stone watchtower built in 1412 on the cliffs above "
+                 "Varn. It is 31 metres tall.\n",
+    "mill.txt": "Kessel Mill\n\nThe Kessel Mill is a water mill built in 1687 beside the Aller river. "
+                "It still grinds flour for local bakers.\n",
+}
+
+
+@pytest.fixture(scope="module")
+def shaped(tmp_path_factory, embedder):
+    d = tmp_path_factory.mktemp("shape")
+    for name, text in ARTICLES.items():
+        (d / name).write_text(text, encoding="utf-8")
+    index_dir = d / "idx"
+    ingest([d], index_dir, embedder=embedder)
+    return Engine(index_dir, embedder=embedder)
+
+
+def _check_citations(engine, a):
+    chunks = {c.id: c for c in engine.chunks}
+    for sentence, n in re.findall(r"(.+?) \[(\d+)\]\s*", a.text):
+        assert sentence.strip() in chunks[a.citations[int(n) - 1].chunk_id].text
+
+
+def test_short_answer_is_bold_and_points_into_its_passage(engine):
+    a = engine.ask("How many active Chinese investigations were running through Interpol by September 2017?")
+    sa = a.short_answer
+    assert a.text.startswith("By September 2017, the Chinese government had over 3,000 active investigations")
+    assert sa.text == "over 3,000" and sa.label == "CARDINAL" and sa.citation == 1
+    chunk = next(c for c in engine.chunks if c.id == sa.chunk_id)
+    assert chunk.text[sa.start:sa.end] == "over 3,000" and a.citations[0].chunk_id == sa.chunk_id
+    assert a.text[sa.answer_start:sa.answer_end] == "over 3,000"
+    assert "**over 3,000**" in a.marked() and "**over 3,000**" in a.to_markdown()
+    assert a.to_dict()["short_answer"]["text"] == "over 3,000"
+    assert len(re.sub(r"\[\d+\]", "", a.text).split()) <= 45  # one sentence, not four
+
+
+def test_rhetorical_question_with_the_figure_can_be_the_answer(shaped):
+    a = shaped.ask("How many tonnes of cargo did the port of Velsen handle in 2023?")
+    assert not a.refused, a.reason
+    assert a.text.startswith("Who would have guessed that the port of Velsen would handle 4.2 million tonnes"), a.text
+    assert a.short_answer is not None and "4.2 million" in a.short_answer.text
+    _check_citations(shaped, a)
+
+
+def test_sentence_that_refers_back_comes_with_the_one_before(shaped):
+    a = shaped.ask("Which region produces most of Germany's Riesling exports?")
+    assert not a.refused, a.reason
+    assert a.text.startswith("The Mosel valley lies in the west of Germany, along a winding river. That region "
+                             "produces most of the country's Riesling exports"), a.text
+    assert a.text.count("[1]") == 1 and len(a.citations) == 1  # one passage, one citation
+    assert "Mosel valley" in a.citations[0].quote and "That region" in a.citations[0].quote
+    _check_citations(shaped, a)
+
+
+def test_the_same_sentence_from_two_documents_is_given_once(shaped):
+    q = "When did the bridge reopen to traffic?"
+    qvec = shaped.embedder.encode([q])[0]
+    passages = shaped.retriever.retrieve(q, qvec, 5)
+    texts = [c.text for c in shaped.answerer.candidates(q, qvec, passages)]
+    keys = [normalized(t) for t in texts]
+    assert len(keys) == len(set(keys))
+    assert sum("reopened to traffic on 3 May 2021" in t for t in texts) == 1
+    a = shaped.ask(q)
+    assert a.text.count("reopened to traffic on 3 May 2021") == 1 and a.short_answer.text == "3 May 2021"
+
+
+def test_date_stub_is_not_a_sentence(shaped):
+    a = shaped.ask("By how much did the Norsund ferry operator raise its fares?")
+    assert not a.refused and "Nov 21, 2022" not in a.text and "8 percent" in a.text, a.text
+    stored = load_index(shaped.index_dir, embedder_name=shaped.embedder.name, dim=shaped.embedder.dim)
+    stubs = [j for j, (r, s, e) in enumerate(stored.sentences.tolist())
+             if stored.chunks[r].text[s:e].startswith("Nov 21, 2022")]
+    assert stubs and all(not stored.sent_flags[j] & 1 for j in stubs)  # no verb: a stub
+
+
+def test_comparison_cites_one_sentence_from_each_article(shaped):
+    a = shaped.ask("Which is older, the Orlen Tower or the Kessel Mill?")
+    assert not a.refused, a.reason
+    assert {c.title for c in a.citations} == {"Orlen Tower", "Kessel Mill"}
+    assert "1412" in a.text and "1687" in a.text
+    _check_citations(shaped, a)
+
+
+def test_typed_question_with_no_sentence_of_its_type_is_refused_and_says_so(shaped):
+    a = shaped.ask("How much money did the Harlow bridge repairs cost?")
+    assert a.refused and "amount of money" in a.reason, (a.text, a.reason)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How many active Chinese investigations were running through Interpol?", "number"),
+    ("In what year did the war end?", "date"),
+    ("When was he elected?", "date"),
+    ("Which NFL team represented the AFC at Super Bowl 50?", "organization"),
+    ("Which European city hosts the court?", "place"),
+    ("Where did Super Bowl 50 take place?", "place"),
+    ("Who handled much of Interpol's day-to-day work?", "person"),
+    ("What is Interpol's annual budget in euros?", "money"),
+    ("How long did the strike last?", "duration"),
+    ("What percentage of voters turned out?", "percent"),
+    ("Why is Taiwan denied observer status?", "reason"),
+    ("What does the bill require companies to do?", None),
+    ("How did the ministry respond?", None),
+])
+def test_expected_answer_type(question, expected):
+    t = expected_type(question)
+    assert (t.name if t else None) == expected
+
+
+def test_two_part_question_expects_both_types():
+    assert [t.name for t in expected_types("When and where was the treaty signed?")] == ["date", "place"]
+    assert [t.name for t in expected_types("Who won the cup?")] == ["person"]
