@@ -138,6 +138,12 @@ def main() -> None:
     nt = float(np.mean(p[n_pos:] < thr))
     print(f"fit: threshold {thr:.3f}: false refusal {fr:.3f}, near-topic refusal {nt:.3f}", file=sys.stderr)
 
+    curve = {}
+    for budget in (0.01, 0.015, 0.02, 0.03, 0.05):
+        t_b = float(pos[int(np.floor(budget * n_pos))])
+        curve[f"{budget:.3f}"] = round(float(np.mean(p[n_pos:] < t_b)), 4)
+    print(f"fit: near-topic refusal at a false-refusal budget of {curve}", file=sys.stderr)
+
     fmt = lambda v: ", ".join(f"{x:.4f}" for x in v)  # noqa: E731
     consts = {
         "WEIGHTS": f"np.array([{fmt(w)}], dtype=np.float64)",
@@ -157,7 +163,8 @@ def main() -> None:
         path.write_text(text)
     print(json.dumps({"fit": {"lead_hit": round(float(lead_hit), 4), "false_refusal": round(fr, 4),
                               "near_topic_refusal": round(nt, 4), "threshold": thr,
-                              "answerable": len(qs), "near_topic": len(un_idx)},
+                              "answerable": len(qs), "near_topic": len(un_idx),
+                              "near_topic_refusal_by_false_refusal": curve},
                       "features": list(FEATURES), "a_features": list(A_FEATURES)}))
 
 

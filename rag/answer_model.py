@@ -54,6 +54,10 @@ miss_lead       the same, absent from the lead sentence, the one it needs before
 typed_cov       best cov among the candidates that hold the expected type
 max_bigram      best bigram among the candidates
 cov_x_found     best_cov * typed_found
+rare_lead       IDF²-weighted share of q's terms found in the lead sentence, its context and title
+share_miss      share of q's terms (unweighted) missing there
+margin          top passage's retrieval score minus the second's
+ent_near        1 / (1 + words between the lead's typed entity and the nearest question term)
 ==============  ====================================================================================
 
 :data:`REFUSE_BELOW` is the answerability probability under which the answer is a refusal, chosen
@@ -70,11 +74,12 @@ FEATURES = ("cos", "cos_gap", "cov", "cov_gap", "ctx_cov", "bigram", "p_score", 
 WEIGHTS = np.array([2.3680, 2.3680, 1.9609, 1.9609, 3.2463, 0.8042, 1.9675, 0.6494, 3.1951, -0.2628, 0.1131, -0.3615, 1.0598, -1.0598, -0.0288, 0.0000, 0.0401, -0.0510], dtype=np.float64)
 
 A_FEATURES = ("best_logit", "best_cos", "best_cov", "max_cov", "top_dense", "top_score", "typed",
-              "typed_found", "typed_any", "miss", "miss_lead", "typed_cov", "max_bigram", "cov_x_found")
-A_WEIGHTS = np.array([0.4158, 2.3150, -0.1709, 1.4091, -0.4627, 1.6828, -0.0151, -0.0528, -0.0336, -0.1763, 0.0413, -0.1088, 0.6333, 0.2786], dtype=np.float64)
-A_BIAS = -6.3023
+              "typed_found", "typed_any", "miss", "miss_lead", "typed_cov", "max_bigram", "cov_x_found",
+              "rare_lead", "share_miss", "margin", "ent_near")
+A_WEIGHTS = np.array([0.3462, 2.7126, -1.0727, 0.9960, -0.6123, 2.0088, -0.0673, 0.1776, -0.0443, -0.1696, 0.3211, -0.1553, 0.5764, 0.3251, 0.9475, -1.1055, -0.1377, -0.2991], dtype=np.float64)
+A_BIAS = -5.5844
 #: Answerability probability under which the offline answer is a refusal (RAG_REFUSE_BELOW).
-REFUSE_BELOW = 0.085
+REFUSE_BELOW = 0.086
 #: A sentence holding the answer type the lead lacks is added only when its logit is within this
 #: margin of the lead's (and it shares a question term): e^-2, about 7 times less likely, is still
 #: a contender; further down it is filler.

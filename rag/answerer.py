@@ -19,7 +19,8 @@ the citation marker of that passage. How the answer is built:
 4. **Answer first, and short.** The answer leads with the best sentence. When that sentence opens
    by referring back ("He was…", "That region…"), the sentence before it in the same passage comes
    first, under the same citation. A sentence is added only when it brings another needed fact: the
-   other article of a question that names two (a comparison), the second answer type of a
+   other article of a question that names two (a comparison), the article a question names when
+   the lead comes from another (a bridge), the second answer type of a
    two-part question ("when and where"), or, when the lead holds no answer of the type asked
    for, the best sentence that does. No filler.
 5. **Short answer.** When the question expects a type, the entity of that type in the lead sentence
@@ -234,11 +235,16 @@ class ExtractiveAnswerer:
         miss = max((idf[t] for t in q if t not in in_passages), default=0.0) / top_idf
         miss_lead = max((idf[t] for t in q if t not in ctx), default=0.0) / top_idf
         typed_cov = max((c.coverage for c in cands if c.typed), default=0.0)
+        sq = sum(v * v for v in idf.values())
+        rare_lead = sum(idf[t] ** 2 for t in q if t in ctx) / sq if sq else 0.0
+        share_miss = sum(t not in ctx for t in q) / len(q) if q else 0.0
+        margin = top.score - passages[1].score if len(passages) > 1 else top.score
         return np.array([lead.logit, lead.cos, lead.coverage, max(c.coverage for c in cands),
                          top.dense if top.dense is not None else top.score, top.score, float(typed),
                          float(typed and bool(lead.typed)), float(typed and any(c.typed for c in cands)),
                          miss, miss_lead, typed_cov, max(float(c.feats[5]) for c in cands),
-                         lead.coverage * float(typed and bool(lead.typed))], dtype=np.float64)
+                         lead.coverage * float(typed and bool(lead.typed)), rare_lead, share_miss,
+                         margin, _entity_nearness(lead, q)], dtype=np.float64)
 
     # -- the answer ------------------------------------------------------------------------------
     def run(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> Answer:
@@ -274,11 +280,28 @@ class ExtractiveAnswerer:
                 picked.append(c)
                 quoted.update(rows)
 
-        if comparison:
-            for title in named:
-                if not any(self._article(c) == title for c in picked):
-                    add(max((c for c in cands if self._article(c) == title), key=lambda c: c.logit))
+        if comparison:  # the answer is one sentence from each named article, the likelier first
+            sides = sorted((max((c for c in cands if self._article(c) == t), key=lambda c: c.logit) for t in named),
+                           key=lambda c: -c.logit)
+            picked, quoted = [sides[0]], self._quoted(sides[0])
+            add(sides[1])
+            lead = sides[0]
         else:
+            if len(named) == 1 and self._article(lead) != named[0]:
+                # a bridge: the question names one article, the answer lies in another; the named
+                # article's best sentence is the link the answer rests on
+                link = [c for c in cands if self._article(c) == named[0]]
+                if link:
+                    add(max(link, key=lambda c: c.logit))
+            elif len(named) == 1:
+                # a bridge the other way: the lead, from the named article, names another retrieved
+                # article (the film's lead actress, the album's band): its best sentence is the next hop
+                said = " " + normalized(lead.passage.chunk.text[_context(lead, self.stored):lead.end]) + " "
+                hop = [c for c in cands if self._article(c) != named[0]
+                       and f" {normalized(_PAREN.sub('', self._article(c)))} " in said]
+                if hop:
+                    first = min(c.passage.rank for c in hop)
+                    add(max((c for c in hop if c.passage.rank == first), key=lambda c: c.logit))
             if qt is not None and not lead.typed:  # the lead lacks what was asked: the best sentence that has it
                 typed = [c for c in cands if c.typed and not self._quoted(c) & quoted and c.coverage > 0
                          and c.logit >= lead.logit - self.add_margin]
@@ -323,19 +346,39 @@ class ExtractiveAnswerer:
         return any(lab in t.labels for lab in self._labels(c))
 
     def named_articles(self, question: str, cands: list[Candidate]) -> list[str]:
-        """Titles of the retrieved articles the question names (most of the title's words, a
-        parenthesised qualifier aside, occur in the question), best-ranked first, at most two;
-        e.g. both sides of "Were Scott Derrickson and Ed Wood of the same nationality?"."""
-        q = set(_terms(question))
-        out: dict[str, None] = {}
+        """Titles of the retrieved articles the question names: the title, a parenthesised
+        qualifier aside ("Ed Wood (film)" -> "Ed Wood"), occurs in the question as a phrase;
+        best-ranked first, at most two, one per name; e.g. both sides of "Were Scott Derrickson and
+        Ed Wood of the same nationality?". A title that only repeats a name already taken (or holds
+        it: "Screaming Trees discography") adds nothing."""
+        q = " " + _NORM.sub(" ", fold(question)).strip() + " "
+        by_name: dict[str, str] = {}  # name -> title; the article titled by the bare name wins
         for c in sorted(cands, key=lambda c: c.passage.rank):
             title = self._article(c)
-            if title in out:
-                continue
-            tt = set(_terms(_PAREN.sub("", title)))
-            if tt and len(tt & q) / len(tt) >= 0.6:
-                out[title] = None
-        return list(out)[:2]
+            bare = _PAREN.sub("", title).strip()
+            name = normalized(bare)
+            if name and f" {name} " in q and (name not in by_name or (bare == title and by_name[name] != bare)):
+                by_name[name] = title
+        names = [n for n in by_name if not any(n != m and f" {n} " in f" {m} " for m in by_name)]
+        return [by_name[n] for n in names][:2]
+
+
+def _entity_nearness(c: Candidate, q_terms: set[str]) -> float:
+    """1 / (1 + words between the nearest typed entity of ``c`` and a question term in its
+    sentence); 0 when it holds none. A SQuAD-style answer sits beside the words the question
+    repeats."""
+    if not c.typed:
+        return 0.0
+    text = c.passage.chunk.text
+    words = [(m.start(), stem(fold(m.group()).replace("'s", "")) in q_terms) for m in _WORDS.finditer(text, c.start, c.end)]
+    hits = [i for i, (_, hit) in enumerate(words) if hit]
+    if not hits:
+        return 0.0
+    best = len(words)
+    for a, b, _ in c.typed:
+        inside = [i for i, (pos, _) in enumerate(words) if a <= pos < b] or [0]
+        best = min(best, min(min(abs(h - inside[0]), abs(h - inside[-1])) for h in hits))
+    return 1.0 / (1.0 + best)
 
 
 def _context(c: Candidate, stored: StoredIndex) -> int:
