@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from retrieval_squad import CACHE, DATA, load, question_vectors, squad_index  # noqa: E402,F401
+from retrieval_squad import CACHE, DATA, load, question_vectors, squad_index  # noqa: E402,F401  (re-exported)
 
 
 def normalize_answer(s: str) -> str:

@@ -271,6 +271,29 @@ class ExtractiveAnswerer:
                        f"{self.refuse_below:.3f} (best sentence similarity {lead.cos:.3f}, question-term "
                        f"coverage {lead.coverage:.2f}).")
             return self._refusal(question, passages, why)
+        picked = self.select(question, qt, lead, cands, named)
+        lead = picked[0]
+        answer = compose(question, picked, passages, self.stored)
+        source = lead
+        if not lead.typed and _context(lead, self.stored) < lead.start:  # the answer may be in its context
+            source = next((c for c in cands if c.sent == lead.sent - 1 and c.passage is lead.passage), lead)
+        answer.short_answer = short_answer(question, source, qt, answer)
+        answer.reason = (f"Answerability {prob:.3f} ≥ threshold {self.refuse_below:.3f} (lead sentence "
+                         f"similarity {lead.cos:.3f}, question-term coverage {lead.coverage:.2f}"
+                         + (f", holds {qt.name}" if qt is not None and lead.typed else "")
+                         + (f"; the question names {len(named)} articles, one sentence from each" if comparison else "")
+                         + ").")
+        return answer
+
+    def select(self, question: str, qt: AnswerType | None, lead: Candidate, cands: list[Candidate],
+               named: list[str]) -> list[Candidate]:
+        """The sentences of the answer, lead first: the lead (for a comparison: the best sentence of
+        each named article), then only sentences that bring a needed fact (module docstring, 4)."""
+        comparison = len(named) >= 2
+        if comparison:  # the answer is one sentence from each named article, the likelier first
+            sides = sorted((max((c for c in cands if self._article(c) == t), key=lambda c: c.logit) for t in named),
+                           key=lambda c: -c.logit)
+            lead = sides[0]
         picked = [lead]
         quoted = self._quoted(lead)
 
@@ -280,12 +303,8 @@ class ExtractiveAnswerer:
                 picked.append(c)
                 quoted.update(rows)
 
-        if comparison:  # the answer is one sentence from each named article, the likelier first
-            sides = sorted((max((c for c in cands if self._article(c) == t), key=lambda c: c.logit) for t in named),
-                           key=lambda c: -c.logit)
-            picked, quoted = [sides[0]], self._quoted(sides[0])
+        if comparison:
             add(sides[1])
-            lead = sides[0]
         else:
             if len(named) == 1 and self._article(lead) != named[0]:
                 # a bridge: the question names one article, the answer lies in another; the named
@@ -312,17 +331,7 @@ class ExtractiveAnswerer:
                     found = [c for c in cands if c not in picked and self._has_labels(c, other)]
                     if found:
                         add(max(found, key=lambda c: c.logit))
-        answer = compose(question, picked, passages, self.stored)
-        source = lead
-        if not lead.typed and _context(lead, self.stored) < lead.start:  # the answer may be in its context
-            source = next((c for c in cands if c.sent == lead.sent - 1 and c.passage is lead.passage), lead)
-        answer.short_answer = short_answer(question, source, qt, answer)
-        answer.reason = (f"Answerability {prob:.3f} ≥ threshold {self.refuse_below:.3f} (lead sentence "
-                         f"similarity {lead.cos:.3f}, question-term coverage {lead.coverage:.2f}"
-                         + (f", holds {qt.name}" if qt is not None and lead.typed else "")
-                         + (f"; the question names {len(named)} articles, one sentence from each" if comparison else "")
-                         + ").")
-        return answer
+        return picked
 
     def _refusal(self, question: str, passages: list[Passage], why: str) -> Answer:
         unknown = sorted({w for w in re.findall(r"[\w’'-]+", question)
