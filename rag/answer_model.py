@@ -71,13 +71,13 @@ FEATURES = ("cos", "cos_gap", "cov", "cov_gap", "ctx_cov", "bigram", "p_score", 
             "first", "rel_pos", "nb_cos", "type_ok", "type_miss", "is_question", "no_verb", "log_words",
             "cov_x_type")
 #: Fitted by bench/fit_answerer.py on SQuAD articles 00-23 (see the module docstring).
-WEIGHTS = np.array([2.3680, 2.3680, 1.9609, 1.9609, 3.2463, 0.8042, 1.9675, 0.6494, 3.1951, -0.2628, 0.1131, -0.3615, 1.0598, -1.0598, -0.0288, 0.0000, 0.0401, -0.0510], dtype=np.float64)
+WEIGHTS = np.array([2.3694, 2.3694, 1.9672, 1.9672, 3.2529, 0.8112, 1.9590, 0.6483, 3.2125, -0.2660, 0.1055, -0.3616, 1.0635, -1.0635, -0.0277, 0.0000, 0.0382, -0.0816], dtype=np.float64)
 
 A_FEATURES = ("best_logit", "best_cos", "best_cov", "max_cov", "top_dense", "top_score", "typed",
               "typed_found", "typed_any", "miss", "miss_lead", "typed_cov", "max_bigram", "cov_x_found",
               "rare_lead", "share_miss", "margin", "ent_near")
-A_WEIGHTS = np.array([0.3462, 2.7126, -1.0727, 0.9960, -0.6123, 2.0088, -0.0673, 0.1776, -0.0443, -0.1696, 0.3211, -0.1553, 0.5764, 0.3251, 0.9475, -1.1055, -0.1377, -0.2991], dtype=np.float64)
-A_BIAS = -5.5844
+A_WEIGHTS = np.array([0.3483, 2.6965, -1.0932, 0.9904, -0.6199, 2.0115, -0.0562, 0.1276, 0.0089, -0.1705, 0.3220, -0.2022, 0.5711, 0.3333, 0.9559, -1.1238, -0.1414, -0.2848], dtype=np.float64)
+A_BIAS = -5.5680
 #: Answerability probability under which the offline answer is a refusal (RAG_REFUSE_BELOW).
 REFUSE_BELOW = 0.086
 #: A sentence holding the answer type the lead lacks is added only when its logit is within this

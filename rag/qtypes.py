@@ -40,7 +40,7 @@ AGE = _t("age", "gives an age", "DATE", "CARDINAL", "QUANTITY")
 DATE = _t("date", "gives a date", "DATE", "TIME")
 PERSON = _t("person", "names a person or group", "PERSON", "ORG", "NORP")
 PLACE = _t("place", "names a place", "GPE", "LOC", "FAC", "ORG")
-ORGANIZATION = _t("organization", "names an organization", "ORG", "NORP", "GPE")
+ORGANIZATION = _t("organization", "names an organization", "ORG", "NORP")
 NATIONALITY = _t("nationality", "names a nationality or group", "NORP", "GPE", "LANGUAGE")
 LANGUAGE = _t("language", "names a language", "LANGUAGE", "NORP")
 #: A reason ("why"): no entity label marks one; a sentence fills it when it states a cause
