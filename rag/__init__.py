@@ -2,7 +2,7 @@
 
 Public API::
 
-    from rag import ask, Engine, Answer, Citation, Passage
+    from rag import ask, Engine, Answer, Citation, Passage, ShortAnswer
     answer = ask("Who is Meng Hongwei?")
 
 Names are imported lazily, so ``import rag`` does not load torch, FAISS or the model.
@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "list_indexes": "engine", "remove_documents": "engine", "index_stats": "engine",
-    "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types",
+    "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types", "ShortAnswer": "types",
     "Settings": "settings", "CANNOT_ANSWER": "prompts",
     "IndexMismatchError": "store", "IndexNotFoundError": "store", "IndexCorruptError": "store",
     "IndexLockedError": "store", "DocumentError": "documents", "SUFFIXES": "documents", "Embedder": "embedder",
