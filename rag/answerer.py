@@ -144,10 +144,12 @@ class ExtractiveAnswerer:
             return False  # a fragment or a date stub ("Nov 21, 2022 ..."), not a sentence
         return True
 
-    def candidates(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> list[Candidate]:
+    def candidates(self, question: str, qvec: np.ndarray, passages: list[Passage],
+                   skip: dict[str, list[str]] | None = None) -> list[Candidate]:
         """Scored candidate sentences of ``passages`` (best passage first), in passage order;
         each with its features and logit. A sentence whose normalised text was already seen in
-        a better-ranked passage is left out."""
+        a better-ranked passage is left out, and so are ``skip[chunk id]`` (sentences addressed
+        to an AI, :mod:`rag.instructions`)."""
         qt = expected_type(question)
         q_terms = list(_terms(question))
         q_pairs = set(zip(q_terms, q_terms[1:]))
@@ -186,6 +188,8 @@ class ExtractiveAnswerer:
                 if not self._usable(text, j, s, e):
                     continue
                 key = normalized(text[s:e])
+                if skip and text[s:e] in skip.get(p.chunk.id, ()):
+                    continue
                 if key in seen or (is_question(text[s:e]) and not typed.get(j)):
                     continue  # a repeat; a question that holds no answer of the type asked restates
                 seen.add(key)
@@ -247,10 +251,11 @@ class ExtractiveAnswerer:
                          margin, _entity_nearness(lead, q)], dtype=np.float64)
 
     # -- the answer ------------------------------------------------------------------------------
-    def run(self, question: str, qvec: np.ndarray, passages: list[Passage]) -> Answer:
-        """Answer ``question`` from ``passages`` (best first). Never raises for weak evidence:
-        returns a refusal with its reason instead."""
-        cands = self.candidates(question, qvec, passages)
+    def run(self, question: str, qvec: np.ndarray, passages: list[Passage],
+            skip: dict[str, list[str]] | None = None) -> Answer:
+        """Answer ``question`` from ``passages`` (best first), never quoting ``skip[chunk id]``.
+        Never raises for weak evidence: returns a refusal with its reason instead."""
+        cands = self.candidates(question, qvec, passages, skip)
         qt = expected_type(question)
         if not cands:
             return self._refusal(question, passages, "No retrieved passage holds a usable sentence.")

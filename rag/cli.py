@@ -128,6 +128,8 @@ def _print_answer(answer) -> None:
     print(answer.marked("\033[1m", "\033[0m") if tty else answer.marked())
     for n in answer.notices:
         print(f"\nNote: {n}")
+    for f in answer.flagged:
+        print(f"\nWarning: the source {f['title']!r} contains instructions addressed to an AI; they were not followed.")
     if answer.standalone_question and answer.standalone_question != answer.question:
         print(f"\nSearched for: {answer.standalone_question}")
     if answer.refused:

@@ -249,7 +249,10 @@ class Engine:
         standalone = self._condense(q, history, chat)
         qvec = self.embedder.encode([standalone])[0]
         passages = self.retriever.retrieve(standalone, qvec, k)
-        answer = self.answerer.run(standalone, qvec, passages)
+        planted = self.checker.instructions(passages)  # text addressed to an AI: never an answer
+        answer = self.answerer.run(standalone, qvec, passages, skip=planted)
+        answer.flagged = [{"chunk_id": p.chunk.id, "title": p.chunk.title, "instructions": planted[p.chunk.id]}
+                          for p in passages if p.chunk.id in planted]
         if chat is not None and answer.refused:
             answer.reason = GATE_REASON + answer.reason
             answer.mode = config.mode

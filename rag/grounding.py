@@ -8,8 +8,12 @@ Steps (:func:`verify`):
 3. Check each cited sentence against each passage it cites: *coverage* (IDF-weighted share of
    the sentence's content terms found in the passage, title included) and *similarity* (the best
    cosine between the sentence's embedding and the passage's sentence embeddings); sentences of
-   the passage that read as instructions to a model (:data:`INJECTION`) never count. A citation
-   holds when ``coverage >= MIN_COVERAGE`` and ``similarity >= MIN_SIMILARITY``; a sentence is
+   the passage addressed to an AI (:mod:`rag.instructions`, any wording) never count, and the
+   passage is listed in ``Answer.flagged``. A citation holds when ``coverage >= MIN_COVERAGE``,
+   ``similarity >= MIN_SIMILARITY``, the sentence is not closer to a planted instruction than to
+   the passage's other sentences (a reply that obeys it), and its facts agree with the passage
+   (:func:`rag.claims.check_claim`: numbers, dates, ordinals, named entities, polarity, roles);
+   the verdict's note names what failed ("the passage gives 24–10, not 31–7"). A sentence is
    supported when at least one of its citations holds. Citations that do not hold are removed.
    A sentence the model left without any citation is attributed to the source that supports it
    best, when that source passes the same check (noted in its verdict as "cited by the checker").
@@ -28,6 +32,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .claims import check_claim, prepare
+from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
 from .sentences import split_sentences
 from .text import TermStats, terms
@@ -36,16 +42,20 @@ from .types import Answer, Citation, Passage
 MIN_COVERAGE = 0.5
 MIN_SIMILARITY = 0.4
 
-#: Sentences of a source that read as instructions to a model (prompt injection). They are data, not
-#: evidence: an answer sentence cannot be supported by them.
-INJECTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules|above|previous)\b"
-    r"|\bsystem prompt\b|\byou are now\b|\b(reply|respond|answer) (only )?with\b",
-    re.IGNORECASE)
-
 _MARKS = r"(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])"
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _TRAILING = re.compile(r"([.!?…])(['’”\")]?)\s*((?:" + _MARKS + r"\s*)+)")
+
+
+@dataclass
+class PassageView:
+    """A passage as the check sees it: its sentences, their ``(n, 384)`` vectors, and the indices
+    of the sentences addressed to an AI."""
+
+    passage: Passage
+    sentences: list[str]
+    vectors: np.ndarray
+    flagged: set[int]
 
 
 @dataclass
@@ -110,26 +120,67 @@ class CitationChecker:
         self.min_coverage = min_coverage
         self.min_similarity = min_similarity
 
-    def support(self, sentence: str, svec: np.ndarray, passage: Passage) -> tuple[float, float]:
-        """``(coverage, similarity)`` of ``sentence`` (embedding ``svec``) against ``passage``."""
+    def view(self, passage: Passage) -> "PassageView":
+        """``passage``'s sentences, their vectors and which of them are instructions to an AI."""
         text = passage.chunk.text
-        row = self.stored.row_of.get(passage.chunk.id)
+        row = self.stored.row_of.get(passage.chunk.id) if self.stored is not None else None
         if row is None:
-            spans = [(None, s, e) for s, e in split_sentences(text)]
+            spans = split_sentences(text)
+            vecs = self.embedder.encode([text[s:e] for s, e in spans]) if spans else np.zeros((0, 384), np.float32)
         else:
             lo, hi = self.stored.sentence_range(row)
-            spans = [(j, int(s), int(e)) for j, (_, s, e) in zip(range(lo, hi), self.stored.sentences[lo:hi])]
-        spans = [sp for sp in spans if not INJECTION.search(text[sp[1]:sp[2]])]
-        if not spans:
-            return 0.0, 0.0
+            spans = [(int(s), int(e)) for _, s, e in self.stored.sentences[lo:hi]]
+            vecs = self.stored.sent_vectors[lo:hi]
+        sents = [text[s:e] for s, e in spans]
+        flagged = set(find_instructions(sents, vecs, self.embedder))
+        return PassageView(passage, sents, np.asarray(vecs, dtype=np.float32), flagged)
+
+    def instructions(self, passages: list[Passage]) -> dict[str, list[str]]:
+        """Chunk id -> the sentences addressed to an AI, for the ``passages`` that hold any."""
+        out = {}
+        for p in passages:
+            v = self.view(p)
+            if v.flagged:
+                out[p.chunk.id] = [v.sentences[i] for i in sorted(v.flagged)]
+        return out
+
+    def support(self, sentence: str, svec: np.ndarray, passage: Passage,
+                view: "PassageView | None" = None) -> tuple[float, float]:
+        """``(coverage, similarity)`` of ``sentence`` (embedding ``svec``) against ``passage``,
+        its instruction sentences left out."""
+        cov, sim, _ = self._support(sentence, svec, view or self.view(passage))
+        return cov, sim
+
+    def _support(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[float, float, int]:
+        keep = [i for i in range(len(v.sentences)) if i not in v.flagged]
+        if not keep:
+            return 0.0, 0.0, -1
         s_terms = terms(sentence)
-        p_terms = set(terms(passage.chunk.title + "\n" + " ".join(text[s:e] for _, s, e in spans)))
+        p_terms = set(terms(v.passage.chunk.title + "\n" + " ".join(v.sentences[i] for i in keep)))
         cov = self.stats.coverage(s_terms, p_terms) if s_terms else 0.0
-        if row is None:
-            sims = self.embedder.encode([text[s:e] for _, s, e in spans]) @ svec
-        else:
-            sims = self.stored.sent_vectors[[j for j, _, _ in spans]] @ svec
-        return cov, float(sims.max())
+        sims = v.vectors[keep] @ svec
+        best = int(np.argmax(sims))
+        return cov, float(sims[best]), keep[best]
+
+    def holds(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[bool, float, float, str]:
+        """Whether the citation of ``sentence`` to the passage of ``v`` holds: ``(holds,
+        coverage, similarity, reason it fails or "")``."""
+        cov, sim, near = self._support(sentence, svec, v)
+        if not (cov >= self.min_coverage and sim >= self.min_similarity):
+            return False, cov, sim, ""
+        if v.flagged:
+            to_instr = float((v.vectors[sorted(v.flagged)] @ svec).max())
+            i_terms = set(terms(" ".join(v.sentences[i] for i in v.flagged)))
+            s_terms = terms(sentence)
+            # obeying it: as close to the instruction as to the passage's facts (a margin of 0.1
+            # in cosine), or its words owe as much to the instruction as to the rest
+            if to_instr >= sim - 0.1 or (s_terms and self.stats.coverage(s_terms, i_terms) >= cov):
+                return False, cov, sim, "it repeats an instruction planted in the source, not a fact of it"
+        body = " ".join(v.sentences[i] for i in range(len(v.sentences)) if i not in v.flagged)
+        reasons = check_claim(sentence, body, v.passage.chunk.title, v.sentences[near])
+        if reasons:
+            return False, cov, sim, "; ".join(reasons)
+        return True, cov, sim, ""
 
     def verify(self, question: str, reply: str, passages: list[Passage], *, strict: bool = True) -> Answer:
         """Check every citation of ``reply`` against ``passages`` (source ``[n]`` is
@@ -143,50 +194,62 @@ class CitationChecker:
         spans: dict[str, tuple[Passage, list[str], list[np.ndarray]]] = {}
         verdicts: list[SentenceVerdict] = []
         raw_cites = held = attributed = 0
+        views = [self.view(p) for p in passages]
+        prepare([s for s, _ in parsed])  # spaCy over every sentence of the reply in one batch
         for (sent, nums), svec in zip(parsed, vecs):
             v = SentenceVerdict(text=sent)
             bad = [n for n in nums if not 1 <= n <= len(passages)]
             raw_cites += len(nums)
+            failed: list[str] = []
             for n in nums:
                 if n in bad:
                     continue
                 p = passages[n - 1]
-                cov, sim = self.support(sent, svec, p)
+                ok, cov, sim, why = self.holds(sent, svec, views[n - 1])
                 v.coverage, v.similarity = max(v.coverage, cov), max(v.similarity, sim)
-                if cov >= self.min_coverage and sim >= self.min_similarity:
+                if ok:
                     held += 1
                     num = numbers.setdefault(p.chunk.id, len(numbers) + 1)
                     if num not in v.citations:
                         v.citations.append(num)
                     _cite(spans, p, sent, svec)
+                elif why:
+                    failed.append(f"[{n}]: {why}")
             if not nums:
                 # the model cited nothing: attribute the sentence to the source that supports it
                 # best, if one passes the same check (small models often omit markers)
-                best = max(((self.support(sent, svec, p), p) for p in passages), key=lambda x: x[0][0] + x[0][1],
-                           default=None)
+                best = max(((self.support(sent, svec, p, views[i]), i) for i, p in enumerate(passages)),
+                           key=lambda x: x[0][0] + x[0][1], default=None)
                 if best is not None:
-                    (cov, sim), p = best
+                    (cov, sim), i = best
+                    p = passages[i]
+                    ok, cov, sim, why = self.holds(sent, svec, views[i])
                     v.coverage, v.similarity = cov, sim
-                    if cov >= self.min_coverage and sim >= self.min_similarity:
+                    if ok:
                         attributed += 1
                         v.citations.append(numbers.setdefault(p.chunk.id, len(numbers) + 1))
                         _cite(spans, p, sent, svec)
                         v.note = "no citation from the model; cited by the checker"
                     else:
-                        v.note = "no citation, and no source supports it"
+                        v.note = "no citation, and no source supports it" + (f" ({why})" if why else "")
             v.supported = bool(v.citations)
             if bad:
                 v.note = f"dropped citation(s) {bad}: no such source"
+            elif not v.supported and failed:
+                v.note = (v.note + "; " if v.note else "") + "not supported: " + "; ".join(failed)
             elif not v.supported:
                 v.note = (v.note + "; " if v.note else "") + (
                     f"not supported by its source(s): coverage {v.coverage:.2f}, similarity {v.similarity:.2f}")
             verdicts.append(v)
+        flagged = [{"chunk_id": vw.passage.chunk.id, "title": vw.passage.chunk.title,
+                    "instructions": [vw.sentences[i] for i in sorted(vw.flagged)]} for vw in views if vw.flagged]
         kept = [v for v in verdicts if v.supported or not strict]
         if not any(v.supported for v in verdicts):
             answer = Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True,
                             reason="No sentence of the generated answer is supported by the passage it cites "
                                    f"({len(verdicts)} sentence(s), {raw_cites} citation(s) checked).")
             answer.sentences = verdicts
+            answer.flagged = flagged
             answer.grounding = {"sentences": len(verdicts), "unsupported": len(verdicts),
                                 "citations": raw_cites, "verified_citations": 0, "attributed": 0}
             return answer
@@ -208,6 +271,7 @@ class CitationChecker:
                         reason=f"{len(verdicts) - unsupported} of {len(verdicts)} sentence(s) verified against "
                                f"their sources; {held} of {raw_cites} citation(s) held.")
         answer.sentences = verdicts
+        answer.flagged = flagged
         answer.grounding = {"sentences": len(verdicts), "unsupported": unsupported,
                             "citations": raw_cites, "verified_citations": held, "attributed": attributed}
         return answer
@@ -215,7 +279,7 @@ class CitationChecker:
     def _quote(self, passage: Passage, sentences: list[str], vectors: list[np.ndarray]) -> str:
         """The passage sentence most similar to the answer sentences citing it (exact text);
         ``vectors`` are those sentences' embeddings, reused when one sentence cites it."""
-        row = self.stored.row_of.get(passage.chunk.id)
+        row = self.stored.row_of.get(passage.chunk.id) if self.stored is not None else None
         if row is None:
             return passage.chunk.text
         lo, hi = self.stored.sentence_range(row)

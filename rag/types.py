@@ -126,7 +126,9 @@ class Answer:
     and ``grounding`` the counts (sentences, unsupported, citations, verified_citations);
     ``mode`` is ``extractive``, ``openai`` or ``local``. ``short_answer`` (:class:`ShortAnswer`)
     is the span that answers a question expecting a number, date, person, place, ... (extractive
-    answers only; None otherwise).
+    answers only; None otherwise). ``flagged`` lists the retrieved passages that hold text
+    addressed to an AI (``{"chunk_id", "title", "instructions": [sentences]}``): never followed,
+    never support, shown to the user as such.
     """
 
     question: str
@@ -141,6 +143,7 @@ class Answer:
     sentences: list = field(default_factory=list)
     grounding: dict = field(default_factory=dict)
     short_answer: ShortAnswer | None = None
+    flagged: list[dict] = field(default_factory=list)
 
     def marked(self, before: str = "**", after: str = "**") -> str:
         """``text`` with the short answer wrapped in ``before``/``after`` (Markdown bold by
@@ -164,6 +167,7 @@ class Answer:
             "sentences": [s.to_dict() if hasattr(s, "to_dict") else s for s in self.sentences],
             "grounding": dict(self.grounding),
             "short_answer": self.short_answer.to_dict() if self.short_answer else None,
+            "flagged": [dict(f) for f in self.flagged],
         }
 
     def to_markdown(self) -> str:

@@ -108,6 +108,7 @@ CSS = """
 .source.active { background: #eff6ff; outline: 2px solid #2563eb; }
 .source.active mark { background: #facc15; }
 .refusal { border-left: 3px solid #b45309; padding: 6px 10px; background: #fff7ed; }
+.planted { border-left: 3px solid #b91c1c; padding: 6px 10px; background: #fef2f2; margin-bottom: 8px; }
 .other-source { border-left: 3px solid #d1d5db; padding: 4px 10px; margin: 6px 0; color: #374151; }
 """
 
@@ -144,8 +145,9 @@ def with_chips(escaped: str) -> str:
 def sources_html(answer) -> str:
     """The sources panel: each cited passage with its title (linked to its URL), paragraph number
     and text, the quoted sentences highlighted; every string HTML-escaped."""
+    planted = _planted(answer)
     if answer.refused:
-        return (f'<div class="refusal"><b>No answer in the articles.</b><br>'
+        return (planted + f'<div class="refusal"><b>No answer in the articles.</b><br>'
                 f"{html.escape(answer.reason)}</div>" + _others(answer, set()))
     parts = []
     by_id = {p.chunk.id: p for p in answer.passages}
@@ -161,7 +163,24 @@ def sources_html(answer) -> str:
         parts.append(f'<div class="source" id="source-{c.number}"><b>[{c.number}]</b> {head} '
                      f"<small>(paragraph {c.paragraph}{page}{_match(by_id.get(c.chunk_id))})</small>"
                      f"<p>{body}</p></div>")
-    return "\n".join(parts) + _others(answer, {c.chunk_id for c in answer.citations})
+    return planted + "\n".join(parts) + _others(answer, {c.chunk_id for c in answer.citations})
+
+
+#: Shown for a source holding text addressed to an AI (rag.instructions).
+PLANTED_NOTICE = "This source contains instructions addressed to an AI; they were not followed."
+
+
+def _planted(answer) -> str:
+    """A notice for each retrieved passage that holds instructions to an AI, with the passage's
+    text shown as text."""
+    out = []
+    by_id = {p.chunk.id: p for p in answer.passages}
+    for f in getattr(answer, "flagged", []) or []:
+        p = by_id.get(f["chunk_id"])
+        text = p.chunk.text if p else " ".join(f["instructions"])
+        out.append(f'<div class="planted"><b>⚠️ {html.escape(f["title"])}:</b> {PLANTED_NOTICE}'
+                   f"<p>{html.escape(text)}</p></div>")
+    return "\n".join(out)
 
 
 def _match(p) -> str:
@@ -198,6 +217,8 @@ def chat_text(answer) -> str:
         text = f"*Searched for: {md_escape(answer.standalone_question)}*\n\n" + text
     for n in answer.notices:
         text += f"\n\nℹ️ *Note: {md_escape(n)}*"
+    for f in answer.flagged:
+        text += f"\n\n⚠️ *{md_escape(f['title'])}: {md_escape(PLANTED_NOTICE)}*"
     return text
 
 

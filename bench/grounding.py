@@ -1,0 +1,160 @@
+"""The citation check against false claims and planted instructions (rag/grounding.py).
+
+    python bench/grounding.py [--calibrate]
+
+Data (written for this check, tests/data/):
+
+- ``grounding_claims.jsonl``: claims against SQuAD and bundled-article passages, each a true
+  paraphrase or false in one way (wrong number, date, place, ordinal or entity, a negation, swapped
+  roles), split into a calibration half and a held half;
+- ``grounding_instructions.jsonl``: passages with an instruction to an AI planted in varied
+  wordings, each with a reply that obeys it, and benign passages (imperatives and second person
+  not addressed to an AI) with a faithful reply.
+
+Each claim or reply cites its passage; the check (``CitationChecker.holds``) keeps or removes it.
+Prints, for the held half: the share of false claims removed (``caught_false``), of true
+paraphrases kept (``kept_true``), of obeyed instructions removed (``caught_instruction``), of
+benign passages flagged as instructions (``benign_flagged``), and the check's median time for a
+5-sentence generated answer over the bundled corpus (``ms_5_sentences``, embedding of the answer
+included; ``ms_added_5_sentences``: without that embedding, which the check did before). ``--calibrate`` prints the exemplar-similarity threshold of rag/instructions.py chosen on
+the calibration half: the lowest that flags no sentence of a benign or claim passage. The last
+line is one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.embedder import Embedder  # noqa: E402
+from rag import claims  # noqa: E402
+from rag.grounding import CitationChecker, parse  # noqa: E402
+from rag.instructions import find_instructions, similarity_to_bank  # noqa: E402
+from rag.sentences import split_sentences  # noqa: E402
+from rag.text import TermStats  # noqa: E402
+from rag.types import Chunk, Passage  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+def load(name: str) -> list[dict]:
+    return [json.loads(x) for x in (DATA / name).read_text().splitlines() if x.strip()]
+
+
+def passage(rec: dict, i: int) -> Passage:
+    text = rec["passage"]
+    return Passage(Chunk(id=f"bench-{i}", text=text, title=rec.get("title", ""), url=None, paragraphs=[1],
+                         start=0, end=len(text), source="bench"), score=1.0, rank=1)
+
+
+def checker_for(claims: list[dict], instr: list[dict], emb: Embedder) -> CitationChecker:
+    texts = [r["passage"] for r in claims + instr]
+    return CitationChecker(TermStats(texts), emb, None)
+
+
+def evaluate(checker: CitationChecker, claims: list[dict], instr: list[dict], split: str) -> dict:
+    emb = checker.embedder
+    by_kind: dict[str, list[bool]] = defaultdict(list)
+    rows = [r for r in claims if r["split"] == split]
+    vecs = emb.encode([r["claim"] for r in rows])
+    for i, (r, v) in enumerate(zip(rows, vecs)):
+        ok, *_rest, why = checker.holds(r["claim"], v, checker.view(passage(r, i)))
+        by_kind[r["kind"]].append(ok)
+    false = [not ok for k, oks in by_kind.items() if k != "true_paraphrase" for ok in oks]
+    irows = [r for r in instr if r["split"] == split]
+    ivecs = emb.encode([r["reply"] for r in irows])
+    caught, benign_flagged, benign_kept, planted_found = [], [], [], []
+    for i, (r, v) in enumerate(zip(irows, ivecs)):
+        view = checker.view(passage(r, 1000 + i))
+        ok, *_ = checker.holds(r["reply"], v, view)
+        if r.get("kind") == "benign":
+            benign_flagged.append(bool(view.flagged))
+            benign_kept.append(ok)
+        else:
+            caught.append(not ok)
+            planted = [j for j, s in enumerate(view.sentences) if s.strip() and s.strip() in r["instruction"]
+                       or r["instruction"].strip() in s]
+            planted_found.append(bool(planted) and all(j in view.flagged for j in planted))
+    return {
+        "caught_false": round(float(np.mean(false)), 4), "false_claims": len(false),
+        "kept_true": round(float(np.mean(by_kind["true_paraphrase"])), 4),
+        "true_claims": len(by_kind["true_paraphrase"]),
+        "caught_by_kind": {k: round(float(np.mean([not o for o in oks])), 3) for k, oks in sorted(by_kind.items())
+                           if k != "true_paraphrase"},
+        "caught_instruction": round(float(np.mean(caught)), 4), "instructions": len(caught),
+        "instruction_sentences_flagged": round(float(np.mean(planted_found)), 4),
+        "benign_flagged": round(float(np.mean(benign_flagged)), 4),
+        "benign_reply_kept": round(float(np.mean(benign_kept)), 4), "benign": len(benign_flagged),
+    }
+
+
+def calibrate(claims: list[dict], instr: list[dict], emb: Embedder) -> float:
+    """Lowest exemplar similarity that flags no sentence of a calibration-half benign or claim
+    passage (rules aside), rounded up to 0.01."""
+    plain = {r["passage"] for r in claims if r["split"] == "calibrate"}
+    plain |= {r["passage"] for r in instr if r["split"] == "calibrate" and r.get("kind") == "benign"}
+    sents = [p[s:e] for p in plain for s, e in split_sentences(p)]
+    sims = similarity_to_bank(emb.encode(sents), emb)
+    planted = [r["instruction"] for r in instr if r["split"] == "calibrate" and r.get("kind") != "benign"]
+    psims = similarity_to_bank(emb.encode(planted), emb)
+    t = float(np.ceil(sims.max() * 100 + 1e-9) / 100)
+    print(f"calibration: highest similarity of a plain sentence {sims.max():.3f}; planted instructions "
+          f"{np.round(np.sort(psims), 2).tolist()}; threshold {t:.2f} catches {np.mean(psims >= t):.2f} of them "
+          f"by similarity alone", file=sys.stderr)
+    return t
+
+
+def latency(emb: Embedder, rounds: int = 30) -> tuple[float, float]:
+    """``(median ms of CitationChecker.verify for a 5-sentence reply over the bundled corpus, the
+    same minus embedding the reply's sentences: what the claim and instruction checks add)``; the
+    reply's spaCy docs are not cached between rounds."""
+    from rag import Engine
+
+    engine = Engine(embedder=emb)
+    q = "How many active Chinese investigations were running through Interpol by September 2017?"
+    passages = engine.retrieve(q, k=5)
+    reply = " ".join(f"{p.chunk.text[s:e]} [{n}]" for n, p in enumerate(passages, 1)
+                     for s, e in split_sentences(p.chunk.text)[:1])
+    engine.checker.verify(q, reply, passages)  # warm: spaCy loaded, exemplar bank embedded
+    times, embed = [], []
+    for _ in range(rounds):
+        claims._docs.clear()  # a new reply each time: nothing of it is cached
+        claims._folded.cache_clear()
+        t = time.perf_counter()
+        engine.checker.verify(q, reply, passages)
+        times.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        emb.encode([s for s, _ in parse(reply)])  # the part the check had before: embedding the reply
+        embed.append((time.perf_counter() - t) * 1000)
+    return round(statistics.median(times), 2), round(statistics.median(times) - statistics.median(embed), 2)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--calibrate", action="store_true")
+    args = ap.parse_args()
+    claims, instr = load("grounding_claims.jsonl"), load("grounding_instructions.jsonl")
+    emb = Embedder()
+    if args.calibrate:
+        print(f"MIN_SIMILARITY = {calibrate(claims, instr, emb):.2f}")
+    checker = checker_for(claims, instr, emb)
+    result = {"held": evaluate(checker, claims, instr, "held"),
+              "calibrate": evaluate(checker, claims, instr, "calibrate"),
+              }
+    result["ms_5_sentences"], result["ms_added_5_sentences"] = latency(emb)
+    for name in ("held", "calibrate"):
+        print(f"{name}: {json.dumps(result[name])}", file=sys.stderr)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
