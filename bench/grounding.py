@@ -9,7 +9,9 @@ Data (written for this check, tests/data/):
   roles), split into a calibration half and a held half;
 - ``grounding_instructions.jsonl``: passages with an instruction to an AI planted in varied
   wordings, each with a reply that obeys it, and benign passages (imperatives and second person
-  not addressed to an AI) with a faithful reply.
+  not addressed to an AI) with a faithful reply;
+- ``grounding_*_extra.jsonl``: more of both, written later without sight of the held half, all in
+  the calibration half.
 
 Each claim or reply cites its passage; the check (``CitationChecker.holds``) keeps or removes it.
 Prints, for the held half: the share of false claims removed (``caught_false``), of true
@@ -142,7 +144,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calibrate", action="store_true")
     args = ap.parse_args()
-    claims, instr = load("grounding_claims.jsonl"), load("grounding_instructions.jsonl")
+    claims = load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl")
+    instr = load("grounding_instructions.jsonl") + load("grounding_instructions_extra.jsonl")
     emb = Embedder()
     if args.calibrate:
         print(f"MIN_SIMILARITY = {calibrate(claims, instr, emb):.2f}")

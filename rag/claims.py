@@ -29,7 +29,7 @@ import re
 import threading
 from functools import lru_cache
 
-from .text import fold
+from .text import fold, stem
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -55,7 +55,7 @@ _LINK = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b", re.I
 _ORD_DIGITS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 _WORD = re.compile(r"[a-z]+")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
-                       r"failed to|fail to|fails to|refused to|denied|lacks?|lacked)\b|n't\b", re.I)
+                       r"failed to|fail to|fails to|refused to|denied|lacks?|lacked)\b|n['’]t\b", re.I)
 _ENTITY_LABELS = {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW"}
 
 _nlp = None
@@ -114,6 +114,27 @@ def _show(d: tuple) -> str:
     return " ".join(x for x in (str(day) if day else "", name, str(y) if y else "") if x)
 
 
+_AUX = {"do", "does", "did", "is", "are", "was", "were", "be", "been", "has", "have", "had", "will", "would",
+        "can", "could", "should", "may", "might", "must", "the", "a", "an", "to", "any", "longer", "yet", "ever",
+        "also", "even", "always"}
+
+
+def _negated_words(claim: str) -> set[str]:
+    """Stems of the content words right after each negation in ``claim`` ("did not play in" ->
+    {"play"})."""
+    out = set()
+    for m in _NEGATION.finditer(claim):
+        words = [w for w in _WORD.findall(fold(claim[m.end():m.end() + 60])) if w not in _AUX][:2]
+        out |= {stem(w) for w in words}
+    return out
+
+
+def split_passage(passage: str) -> list[str]:
+    from .sentences import split_sentences
+
+    return [passage[s:e] for s, e in split_sentences(passage)]
+
+
 def _compatible(a: tuple, b: tuple) -> bool:
     return all(x is None or y is None or x == y for x, y in zip(a, b))
 
@@ -163,14 +184,24 @@ def _fmt(x: float) -> str:
     return str(int(x)) if x == int(x) else str(x)
 
 
+#: Short forms a passage may spell out (or the other way round).
+_ALIASES = {"us": "united states", "u.s": "united states", "usa": "united states", "america": "united states",
+            "uk": "united kingdom", "u.k": "united kingdom", "britain": "united kingdom", "un": "united nations",
+            "eu": "european union", "nyc": "new york city", "ussr": "soviet union"}
+
+
 def _named_in(name: str, haystack: str) -> bool:
-    """``name`` (an entity) is named in ``haystack`` (folded text): whole, or, for a multi-word
-    name, by one of its capitalised words of 3+ letters ("Newton" for "Cam Newton")."""
+    """``name`` (an entity) is named in ``haystack`` (folded text): whole, or as the start of a
+    word ("Korea" in "Korean"), or by a known short form ("US" for "United States"), or, for a
+    multi-word name, by one of its capitalised words of 3+ letters ("Newton" for "Cam Newton")."""
     n = re.sub(r"^(?:the|a|an)\s+", "", fold(name)).strip(" .,'\"")
     if not n:
         return True
-    if re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", haystack):
-        return True
+    forms = {n, _ALIASES.get(n.rstrip("."), n)} | {k for k, v in _ALIASES.items() if v == n}
+    for f in forms:
+        tail = r"(?!\w)" if len(f) < 4 else ""
+        if re.search(r"(?<!\w)" + re.escape(f) + tail, haystack):
+            return True
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", name) if w[0].isupper() and len(w) >= 3]
     return len(words) > 1 and any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", haystack) for w in words)
 
@@ -183,10 +214,10 @@ def _claim_roles(doc) -> list[tuple[str, str, str, bool]]:
     for t in doc:
         if t.pos_ != "VERB":
             continue
-        before = [e for e in ents if e[1] <= t.i]
-        after = [e for e in ents if e[0] > t.i]
-        if before and after:
-            out.append((before[-1][2], t.lemma_.lower(), after[0][2], _passive(doc, t)))
+        before = [e for e in ents if t.i - _NEAR_BEFORE <= e[1] <= t.i and _plain(doc[e[1]:t.i])]
+        after = [e for e in ents if t.i < e[0] <= t.i + _NEAR_AFTER and _plain(doc[t.i + 1:e[0]])]
+        if before and after:  # the subject nearest the verb; the object phrase's last name
+            out.append((before[-1][2], t.lemma_.lower(), after[-1][2], _passive(doc, t)))
     return out
 
 
@@ -208,11 +239,27 @@ def _mentions(doc) -> list[tuple[int, int, str]]:
     return sorted(out)
 
 
+#: How far (tokens) a verb's subject and object may sit from it to count as its roles: auxiliaries,
+#: adverbs, "by", an article; a clause between them (a comma, "and") breaks the link.
+_NEAR_BEFORE, _NEAR_AFTER = 3, 6
+
+
+def _plain(span, lenient: bool = False) -> bool:
+    """No clause boundary in ``span`` (punctuation, a conjunction, a pronoun, a preposition other
+    than "by"). ``lenient`` (a passage's wording): brackets and one comma right before the verb
+    ("Lugosi, played by Landau") pass."""
+    for k, t in enumerate(span):
+        if lenient and (t.text in "()[]" or (t.text == "," and k == len(span) - 1)):
+            continue
+        if t.is_punct or t.pos_ in ("CCONJ", "SCONJ", "PRON") or (t.pos_ == "ADP" and t.lower_ != "by"):
+            return False
+    return True
+
+
 def _passive(doc, t) -> bool:
-    """``t`` (a verb) is passive with an agent: "was defeated (24 to 10) by"."""
-    return (t.tag_ == "VBN" and any(x.lower_ in ("was", "were", "is", "are", "been", "be", "being")
-                                    for x in doc[max(0, t.i - 3):t.i])
-            and any(x.lower_ == "by" for x in doc[t.i + 1:t.i + 8]))
+    """``t`` (a verb) is passive with an agent: "was defeated (24 to 10) by", or a participle
+    "Lugosi, played by Landau"."""
+    return t.tag_ == "VBN" and any(x.lower_ == "by" for x in doc[t.i + 1:t.i + 8])
 
 
 def _swapped(roles, doc) -> str | None:
@@ -225,8 +272,14 @@ def _swapped(roles, doc) -> str | None:
         ib = [i for i, w in enumerate(words) if w == b]
         for v in (t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() == verb):
             p_passive = _passive(doc, v)
-            flipped = any(i < v.i for i in ib) and any(i > v.i for i in ia)
-            same = any(i < v.i for i in ia) and any(i > v.i for i in ib)
+
+            def pre(ix):
+                return any(v.i - _NEAR_BEFORE - 3 <= i < v.i and _plain(doc[i + 1:v.i], True) for i in ix)
+
+            def post(ix):
+                return any(v.i < i <= v.i + _NEAR_AFTER + 6 and _plain(doc[v.i + 1:i], True) for i in ix)
+            flipped = pre(ib) and post(ia)
+            same = pre(ia) and post(ib)
             if (flipped and not same and passive == p_passive) or (same and not flipped and passive != p_passive):
                 first, second = (b, a) if flipped else (a, b)
                 return f"{first} {'was ' + verb + ' by' if p_passive else verb} {second}"
@@ -240,24 +293,28 @@ def _key(name: str) -> str:
     return words[-1] if words else name
 
 
-def check_claim(claim: str, passage: str, title: str = "", nearest: str | None = None) -> list[str]:
+def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[str] | None = None) -> list[str]:
     """The facts of ``claim`` that ``passage`` (with its ``title``) does not state, as short
     reasons; ``[]`` when every number, date, ordinal, named entity, the polarity and the roles
-    agree. ``nearest`` is the passage sentence most like the claim (polarity and roles are judged
-    against it; default: the whole passage).
+    agree. ``nearest`` is the passage sentence most like the claim, or a list of the closest ones,
+    best first (polarity is judged against them: it must agree with one; roles against the first;
+    default: the whole passage).
 
     Example: ``check_claim("The Panthers won 31–7.", "The Broncos defeated the Panthers 24–10.")``
     -> ``["the passage gives 24–10, not 31–7", ...]``."""
     reasons: list[str] = []
     hay = _folded(title + "\n" + passage)
-    near = nearest if nearest is not None else passage
+    nears = [passage] if nearest is None else [nearest] if isinstance(nearest, str) else list(nearest)
+    near = nears[0]
     cdoc = _doc(claim)
     # numbers (dates' days and years included) and ordinals
     p_nums, c_nums = numbers(passage + " " + title), numbers(claim)
     c_ords, p_ords = ordinals(claim), ordinals(passage + " " + title)
     p_pairs = {(m.group(1), m.group(2)): m.group(0) for m in _PAIR.finditer(passage)}
     for m in _PAIR.finditer(claim):
-        if (m.group(1), m.group(2)) not in p_pairs and p_pairs:
+        a, b = float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
+        if p_pairs and (m.group(1), m.group(2)) not in p_pairs and (
+                (m.group(2), m.group(1)) in p_pairs or not (a in p_nums and b in p_nums)):
             reasons.append(f"the passage gives {' or '.join(list(p_pairs.values())[:2])}, not {m.group(0)}")
             c_nums -= {float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))}
     wrong = sorted(x for x in c_nums - p_nums if x not in c_ords or x not in p_ords)
@@ -281,13 +338,25 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | None =
     for m in _LINK.finditer(claim):
         if m.group(0).rstrip(".,;").lower() not in passage.lower():
             reasons.append(f"the passage gives no link {m.group(0).rstrip('.,;')}")
-    # named entities
+    # named entities, and any capitalised word inside the sentence (a name NER may miss)
     for e in cdoc.ents:
         if e.label_ in _ENTITY_LABELS and not _named_in(e.text, hay):
             reasons.append(f"the passage does not name {e.text}")
+    for t in cdoc:
+        if (t.i > 0 and t.pos_ == "PROPN" and t.text[:1].isupper() and len(t.text) >= 3
+                and t.text.lower().rstrip(".") not in _MONTHS and not _named_in(t.text, hay)
+                and not any(t.text in r for r in reasons)):
+            reasons.append(f"the passage does not name {t.text}")
     # polarity
-    c_neg, p_neg = bool(_NEGATION.search(claim)), bool(_NEGATION.search(near))
-    if c_neg != p_neg:
+    c_neg = bool(_NEGATION.search(claim))
+    if c_neg:  # what the claim negates must be negated in some sentence of the passage
+        negated = _negated_words(claim)
+        agree = any(_NEGATION.search(x) and (not negated or negated & {stem(w) for w in _WORD.findall(fold(x))})
+                    for x in split_passage(passage))
+    else:
+        agree = not all(_NEGATION.search(x) for x in nears)
+    if not agree:
+        p_neg = not c_neg
         reasons.append("the passage states the opposite (a negation)" if c_neg
                        else "the passage states it with a negation")
     # roles: who did what to whom

@@ -151,16 +151,18 @@ class CitationChecker:
         cov, sim, _ = self._support(sentence, svec, view or self.view(passage))
         return cov, sim
 
-    def _support(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[float, float, int]:
+    def _support(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[float, float, list[int]]:
+        """``(coverage, best similarity, the passage sentences within 0.05 of it, best first)``."""
         keep = [i for i in range(len(v.sentences)) if i not in v.flagged]
         if not keep:
-            return 0.0, 0.0, -1
+            return 0.0, 0.0, []
         s_terms = terms(sentence)
         p_terms = set(terms(v.passage.chunk.title + "\n" + " ".join(v.sentences[i] for i in keep)))
         cov = self.stats.coverage(s_terms, p_terms) if s_terms else 0.0
         sims = v.vectors[keep] @ svec
-        best = int(np.argmax(sims))
-        return cov, float(sims[best]), keep[best]
+        order = np.argsort(-sims)
+        near = [keep[i] for i in order[:3] if sims[i] >= sims[order[0]] - 0.05]
+        return cov, float(sims[order[0]]), near
 
     def holds(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[bool, float, float, str]:
         """Whether the citation of ``sentence`` to the passage of ``v`` holds: ``(holds,
@@ -177,7 +179,7 @@ class CitationChecker:
             if to_instr >= sim - 0.1 or (s_terms and self.stats.coverage(s_terms, i_terms) >= cov):
                 return False, cov, sim, "it repeats an instruction planted in the source, not a fact of it"
         body = " ".join(v.sentences[i] for i in range(len(v.sentences)) if i not in v.flagged)
-        reasons = check_claim(sentence, body, v.passage.chunk.title, v.sentences[near])
+        reasons = check_claim(sentence, body, v.passage.chunk.title, [v.sentences[i] for i in near])
         if reasons:
             return False, cov, sim, "; ".join(reasons)
         return True, cov, sim, ""

@@ -68,10 +68,22 @@ RULES = re.compile(
     r"|\b(?:if|when|whenever) you are an? " + _AI + r"\b|\bto any " + _AI + r"\b"
     r"|\b" + _AI + r"\b[^.!?]{0,60}\b" + _COMMAND + r"\b"
     r"|\b(?:hey|dear|attention),? " + _AI + r"\b"
-    r"|\b(?:tell|inform|remind|assure|convince|warn)\s+(?:the\s+|all\s+|any\s+|your\s+)?(?:users?|readers?|people|"
+    r"|\b(?:tell|inform|remind|assure|convince)\s+(?:the\s+|all\s+|any\s+|your\s+)?(?:users?|readers?|people|"
     r"anyone|everyone|whoever|visitors?|customers?|humans?)\b(?! (?:who|that) (?:read|visit))"
     r"|\b(?:make sure|be sure|remember) (?:to|you) (?:tell|say|state|mention|inform|answer|respond)\b"
-    r"|\bwhen (?:asked|questioned|prompted|queried)\b[^.!?]{0,80}\b" + _SPEECH + r"\b",
+    r"|\bwhen (?:asked|questioned|prompted|queried)\b[^.!?]{0,80}\b" + _SPEECH + r"\b"
+    r"|\bwhatever (?:the |a )?(?:user|anyone|someone|people|they|you are|you're) (?:asks?|says?|wants?|asked)\b"
+    r"|\b(?:the|your) (?:answer|reply|response|output|summary) (?:must|should|shall|has to|needs to|is to) "
+    r"(?:be|say|state|include|begin|start|contain|mention|end)\b"
+    r"|\bpretend (?:to be|you are|that you)\b|^\W{0,3}act as\b|\byour (?:new |real |only |true )?(?:task|job|role|"
+    r"goal|mission|instructions?) (?:is|are|now)\b"
+    r"|\b(?:begin|start|end|prefix|open|close|sign) (?:every|each|all|your|any) (?:reply|replies|answers?|responses?|messages?)\b"
+    r"|\b(?:to|in|into|with) (?:every|each|all|any) (?:of your )?(?:reply|replies|answers?|responses?|summar(?:y|ies))\b"
+    r"|\b(?:begin|end) (?:of )?(?:instructions|system prompt|prompt)\b"
+    r"|\b(?:reply|respond|answer) (?:only |solely |exclusively )?with\b"
+    r"|\byour (?:answers?|reply|replies|responses?|output|summary)\b"
+    r"|^\W{0,3}(?:dear |hey )?(?:ai|llms?|language models?|chat ?bots?|assistants?|bots?|models?|gpt|automated \w+)"
+    r"(?: \w+){0,2}\s*:",
     re.IGNORECASE)
 #: A sentence that opens with a command to say something ("State that ...", "When summarising,
 #: say ...", "Always answer ..."): an instruction of its own, outside quotation marks.
