@@ -98,14 +98,17 @@ _DATE_MY = re.compile(r"\b" + _MONTH_RE + r",?\s+(\d{4})\b", re.I)
 def dates(text: str) -> list[tuple[int | None, int, int | None]]:
     """Dates written in ``text`` as ``(year or None, month, day or None)``: "February 7, 2016",
     "Feb. 7, 2016", "7 February 2016", "May 1962"."""
-    out = []
+    found: list[tuple[int, int, tuple]] = []
     for m in _DATE_MDY.finditer(text):
-        out.append((int(m.group(3)) if m.group(3) else None, _MONTHS[m.group(1).lower()[:3]], int(m.group(2))))
+        found.append((m.start(), m.end(), (int(m.group(3)) if m.group(3) else None,
+                                           _MONTHS[m.group(1).lower()[:3]], int(m.group(2)))))
     for m in _DATE_DMY.finditer(text):
-        out.append((int(m.group(3)) if m.group(3) else None, _MONTHS[m.group(2).lower()[:3]], int(m.group(1))))
-    for m in _DATE_MY.finditer(text):
-        out.append((int(m.group(2)), _MONTHS[m.group(1).lower()[:3]], None))
-    return out
+        found.append((m.start(), m.end(), (int(m.group(3)) if m.group(3) else None,
+                                           _MONTHS[m.group(2).lower()[:3]], int(m.group(1)))))
+    for m in _DATE_MY.finditer(text):  # "May 1962", unless part of a full date found above
+        if not any(a <= m.start() < b or a < m.end() <= b for a, b, _ in found):
+            found.append((m.start(), m.end(), (int(m.group(2)), _MONTHS[m.group(1).lower()[:3]], None)))
+    return [d for _, _, d in sorted(found)]
 
 
 def _show(d: tuple) -> str:

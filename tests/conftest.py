@@ -52,3 +52,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture()
+def llm_env(monkeypatch):
+    """Point the engine's openai client at a scripted server: ``llm_env(fake, timeout=, retries=)``."""
+    def use(fake, **extra):
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-123")
+        monkeypatch.setenv("RAG_LLM", "openai")
+        monkeypatch.setenv("RAG_LLM_TIMEOUT", str(extra.get("timeout", 10)))
+        monkeypatch.setenv("RAG_LLM_RETRIES", str(extra.get("retries", 2)))
+    return use

@@ -12,17 +12,6 @@ from rag.llm import LLMConfig
 Q = "How many active Chinese investigations were running through Interpol by September 2017?"
 
 
-@pytest.fixture()
-def llm_env(monkeypatch):
-    def use(fake, **extra):
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-SECRET-123")
-        monkeypatch.setenv("RAG_LLM", "openai")
-        monkeypatch.setenv("RAG_LLM_TIMEOUT", str(extra.get("timeout", 10)))
-        monkeypatch.setenv("RAG_LLM_RETRIES", str(extra.get("retries", 2)))
-    return use
-
-
 def _cite(n_src, n_mark=None):
     """A reply quoting the first sentence of source n_src, citing [n_mark]."""
     return lambda req: f"{first_sentence(source_text(req, n_src))} [{n_mark or n_src}]"
