@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from rag.embedder import Embedder  # noqa: E402
 from rag import claims  # noqa: E402
 from rag.grounding import CitationChecker, parse  # noqa: E402
-from rag.instructions import find_instructions, similarity_to_bank  # noqa: E402
+from rag.instructions import similarity_to_bank  # noqa: E402
 from rag.sentences import split_sentences  # noqa: E402
 from rag.text import TermStats  # noqa: E402
 from rag.types import Chunk, Passage  # noqa: E402
@@ -144,8 +144,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calibrate", action="store_true")
     args = ap.parse_args()
-    claims = load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl")
-    instr = load("grounding_instructions.jsonl") + load("grounding_instructions_extra.jsonl")
+    claims = load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl") + load("grounding_claims_extra2.jsonl")
+    instr = (load("grounding_instructions.jsonl") + load("grounding_instructions_extra.jsonl")
+             + load("grounding_instructions_extra2.jsonl"))
     emb = Embedder()
     if args.calibrate:
         print(f"MIN_SIMILARITY = {calibrate(claims, instr, emb):.2f}")

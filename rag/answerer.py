@@ -40,7 +40,8 @@ from .answer_model import A_BIAS, A_WEIGHTS, ADD_MARGIN, REFUSE_BELOW, WEIGHTS
 from .chunker import is_title_like
 from .entities import HAS_VERB, LABEL_ID, LABELS
 from .prompts import CANNOT_ANSWER
-from .qtypes import CAUSE, CURRENCY_AFTER, MONEY, REASON, AnswerType, expected_type, expected_types
+from .qtypes import (CAUSE, CURRENCY_AFTER, CURRENCY_IN, DATE, DURATION_WORDS, MONEY, REASON, YEAR, AnswerType,
+                     comparison_sides, expected_type, expected_types)
 from .sentences import is_question
 from .store import StoredIndex
 from .text import TermStats, fold, stem, terms
@@ -177,8 +178,11 @@ class ExtractiveAnswerer:
                 named = q_fold + "\n" + fold(p.chunk.title)
                 for j, a, b, lab in stored.sentence_entities(lo, hi).tolist():
                     if qt is MONEY and lab != LABEL_ID["MONEY"] and not (
-                            CURRENCY_AFTER.match(text, b) or text[max(0, a - 1):a] in ("$", "€", "£", "¥")):
+                            CURRENCY_AFTER.match(text, b) or text[max(0, a - 1):a] in ("$", "€", "£", "¥")
+                            or CURRENCY_IN.search(text, a, b)):
                         continue  # a bare number is no amount of money
+                    if qt is DATE and DURATION_WORDS.search(text, a, b) and not YEAR.search(text, a, b):
+                        continue  # "two-year", "three months": a length of time, not a date
                     if lab in qt.labels and fold(text[a:b]) not in named:
                         typed.setdefault(j, []).append((a, b, lab))
             n = hi - lo
@@ -361,7 +365,9 @@ class ExtractiveAnswerer:
 
     def named_articles(self, question: str, cands: list[Candidate]) -> list[str]:
         """Titles of the retrieved articles the question names: the title, a parenthesised
-        qualifier aside ("Ed Wood (film)" -> "Ed Wood"), occurs in the question as a phrase;
+        qualifier aside ("Ed Wood (film)" -> "Ed Wood"), occurs in the question as a phrase (or,
+        for a comparison whose sides no title names, the articles whose sentences name each side:
+        :func:`rag.qtypes.comparison_sides`);
         best-ranked first, at most two, one per name; e.g. both sides of "Were Scott Derrickson and
         Ed Wood of the same nationality?". A title that only repeats a name already taken (or holds
         it: "Screaming Trees discography") adds nothing."""
@@ -374,7 +380,20 @@ class ExtractiveAnswerer:
             if name and f" {name} " in q and (name not in by_name or (bare == title and by_name[name] != bare)):
                 by_name[name] = title
         names = [n for n in by_name if not any(n != m and f" {n} " in f" {m} " for m in by_name)]
-        return [by_name[n] for n in names][:2]
+        titles = [by_name[n] for n in names][:2]
+        if len(titles) < 2:  # a comparison of things no title names: the articles that name them
+            sides = comparison_sides(question)
+            found = []
+            for side in sides:
+                key = " " + normalized(side) + " "
+                holding = [c for c in cands if key in " " + normalized(c.text) + " "
+                           or key in " " + normalized(self._article(c)) + " "]
+                best = max((c for c in holding if self._article(c) not in found), key=lambda c: c.logit, default=None)
+                if best is not None:
+                    found.append(self._article(best))
+            if len(found) == 2:
+                return found
+        return titles
 
 
 def _entity_nearness(c: Candidate, q_terms: set[str]) -> float:

@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .claims import check_claim, prepare
+from .claims import check_claim, needs_roles, prepare
 from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
 from .sentences import split_sentences
@@ -152,7 +152,7 @@ class CitationChecker:
         return cov, sim
 
     def _support(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[float, float, list[int]]:
-        """``(coverage, best similarity, the passage sentences within 0.05 of it, best first)``."""
+        """``(coverage, best similarity, the three passage sentences most like it, best first)``."""
         keep = [i for i in range(len(v.sentences)) if i not in v.flagged]
         if not keep:
             return 0.0, 0.0, []
@@ -161,7 +161,7 @@ class CitationChecker:
         cov = self.stats.coverage(s_terms, p_terms) if s_terms else 0.0
         sims = v.vectors[keep] @ svec
         order = np.argsort(-sims)
-        near = [keep[i] for i in order[:3] if sims[i] >= sims[order[0]] - 0.05]
+        near = [keep[i] for i in order[:3]]
         return cov, float(sims[order[0]]), near
 
     def holds(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[bool, float, float, str]:
@@ -197,7 +197,11 @@ class CitationChecker:
         verdicts: list[SentenceVerdict] = []
         raw_cites = held = attributed = 0
         views = [self.view(p) for p in passages]
-        prepare([s for s, _ in parsed])  # spaCy over every sentence of the reply in one batch
+        # spaCy over every sentence of the reply in one batch, then over the passage sentences
+        # whose parse the role check needs, in a second one (several times faster than one by one)
+        prepare([s for s, _ in parsed])
+        prepare([views[n - 1].sentences[i] for (sent, nums), svec in zip(parsed, vecs) if needs_roles(sent)
+                 for n in nums if 1 <= n <= len(passages) for i in self._support(sent, svec, views[n - 1])[2]])
         for (sent, nums), svec in zip(parsed, vecs):
             v = SentenceVerdict(text=sent)
             bad = [n for n in nums if not 1 <= n <= len(passages)]

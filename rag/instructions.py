@@ -51,9 +51,13 @@ EXEMPLARS = (
 #: Calibrated by bench/grounding.py on the calibration half of tests/data/grounding_instructions.jsonl.
 MIN_SIMILARITY = 0.53
 
-_AI = r"(?:ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|llms?|(?:large )?language models?|models?|bots?|agents?)"
+_AI = (r"(?:ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
+       r"language models?|models?|bots?|agents?|helpers?|crawlers?|scrapers?|summari[sz]ers?|(?:automated|ai|"
+       r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?))")
 _COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|should (?:always |only |now |also )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
-_SPEECH = r"(?:say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|recommend|include)"
+_SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
+                r"recommend|call|portray|refer|summari[sz]e")
+_SPEECH = r"(?:" + _SPEECH_BASE + r")"
 RULES = re.compile(
     r"^\W{0,3}(?:system|assistant|ai|user|developer|admin)\s*:"  # a role prefix
     r"|^\W{0,3}(?:hey |dear )?(?:ai|assistants?|chat ?bots?|models?|bots?|chatgpt|gpt|claude|gemini|copilot),"  # a vocative
@@ -83,7 +87,26 @@ RULES = re.compile(
     r"|\b(?:reply|respond|answer) (?:only |solely |exclusively )?with\b"
     r"|\byour (?:answers?|reply|replies|responses?|output|summary)\b"
     r"|^\W{0,3}(?:dear |hey )?(?:ai|llms?|language models?|chat ?bots?|assistants?|bots?|models?|gpt|automated \w+)"
-    r"(?: \w+){0,2}\s*:",
+    r"(?: \w+){0,2}\s*:"
+    r"|\[\[|\{\{|<\s*meta\b[^>]*\b(?:ai|bot|llm|assistant|instruction)|\bp\.?\s?s\.? (?:for|to) "  # markup, postscripts
+    r"|^\W{0,3}#{1,6}\s*(?:system|assistant|instructions?|ai)\b"
+    r"|\b(?:notice|note|message|instructions?|directive|memo|reminder|warning|request) (?:to|for) (?:all |any |the )?"
+    r"(?:automated|ai|machine|\w+-like)\b"
+    r"|\bthis (?:message|note|notice|text|section) is (?:for|addressed to|meant for)\b"
+    r"|\bto the (?:system|model|assistant|ai|program|software|tool|agent|bot)s? (?:processing|reading|summari[sz]ing|"
+    r"handling|that reads|analy[sz]ing)\b"
+    r"|^\W{0,3}summari[sz]e (?:this|the) (?:page|article|text|document|story)\b"
+    r"|\bsummar(?:y|ies) of (?:this|the) (?:article|page|text|document|story) (?:should|must|shall|need to|are to)\b"
+    r"|\bif (?:anyone|someone|somebody|a user|the user|users|people|a reader|readers) (?:asks?|asked|question|wants?|inquires?)\b"
+    r"[^.!?]{0,80}\b(?:" + _SPEECH_BASE + r")\b"
+    r"|\blet (?:whoever|anyone|everyone|the user|users|readers?|people|them)\b[^.!?]{0,40}\bknow\b"
+    r"|\byou are (?:dan|a model|an? (?:ai|assistant|chatbot|language model))\b|\bwith no (?:rules|restrictions|filters)\b"
+    r"|\broleplay as\b|\brole-play as\b|\bplay the role of\b"
+    r"|\bthe (?:assistant|model|ai|bot|chatbot) (?:is|are) (?:expected|required|supposed|instructed|told|asked) to\b"
+    r"|\bwhen you (?:describe|summari[sz]e|answer|reply|respond|write|talk about|mention|discuss|explain)\b"
+    r"|\b(?:forget|drop|skip) the (?:question|user'?s? question|query)\b"
+    r"|\breply to (?:any|every|all|each) (?:question|query|message)s?\b"
+    r"|\binclude the user'?s\b",
     re.IGNORECASE)
 #: A sentence that opens with a command to say something ("State that ...", "When summarising,
 #: say ...", "Always answer ..."): an instruction of its own, outside quotation marks.

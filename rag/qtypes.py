@@ -31,6 +31,11 @@ def _t(name: str, noun: str, *labels: str) -> AnswerType:
 
 NUMBER = _t("number", "gives a number or quantity", "CARDINAL", "QUANTITY", "MONEY", "PERCENT")
 MONEY = _t("money", "gives an amount of money", "MONEY", "CARDINAL", "QUANTITY")
+#: A currency named inside an entity ("1.2 million pounds" tagged as a quantity).
+CURRENCY_IN = re.compile(r"\b(?:euros?|dollars?|pounds? sterling|pounds|yuan|yen|francs?|rupees?|pesos?)\b|[$€£¥]", re.I)
+#: A DATE entity that is a length of time ("two-year", "three months"), unless it names a year.
+DURATION_WORDS = re.compile(r"\b(?:years?|months?|weeks?|days?|decades?|centuries|hours?)\b|-year\b|-month\b", re.I)
+YEAR = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b")
 #: A number is an amount of money only with a currency next to it ("300 euros", "$47m", "€5").
 CURRENCY_AFTER = re.compile(r"\s*(?:(?:million|billion|thousand|m|bn|k)\b\s*)?(?:euros?|dollars?|pounds?|yuan|yen|"
                             r"francs?|rupees?|roubles?|rubles?|pesos?|cents?|eur|usd|gbp)\b", re.I)
@@ -111,3 +116,25 @@ def expected_types(question: str) -> list[AnswerType]:
         if t is not None and t not in out and re.match(r"(?:how|when|where|who|what|which|in what|in which)\b", part):
             out.append(t)
     return out
+
+
+_SIDES = [re.compile(p, re.I) for p in (
+    r",\s*(?:the\s+)?(?P<a>[^,?]+?)\s+or\s+(?:the\s+)?(?P<b>[^,?]+?)\s*[,?]",       # "Which is older, A or B?"
+    r"^(?:are|were|is|was|do|did|does|have|has)\s+(?:the\s+)?(?P<a>.+?)\s+and\s+(?:the\s+)?(?P<b>.+?)\s+"
+    r"(?:both|of the same|the same|from the same|each|either|in the same)\b",          # "Were A and B both ...?"
+    r"\bbetween\s+(?:the\s+\w+\s+(?:on|about)\s+)?(?:the\s+)?(?P<a>.+?)\s+and\s+"
+    r"(?:the\s+(?:one|article|piece)\s+(?:on|about)\s+)?(?:the\s+)?(?P<b>.+?)\s*\?",       # "between A and B?"
+)]
+
+
+def comparison_sides(question: str) -> list[str]:
+    """The two things a comparison question compares, or ``[]``: "Which is older, Millbrook or
+    Pellham?" -> ["Millbrook", "Pellham"]; "Were Scott Derrickson and Ed Wood of the same
+    nationality?" -> ["Scott Derrickson", "Ed Wood"]."""
+    for pattern in _SIDES:
+        m = pattern.search(" ".join(question.split()))
+        if m:
+            a, b = m.group("a").strip(" '\"“”"), m.group("b").strip(" '\"“”")
+            if a and b and len(a.split()) <= 8 and len(b.split()) <= 8:
+                return [a, b]
+    return []

@@ -5,6 +5,7 @@ All are frozen-ish dataclasses with a ``to_dict()`` that gives JSON-ready values
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,14 @@ class Chunk:
         """First paragraph number (1-based, within its article)."""
         return self.paragraphs[0]
 
+    def paragraph_at(self, offset: int) -> int:
+        """The number of the paragraph holding character ``offset`` of ``text`` (a chunk that
+        joins short paragraphs holds several, separated by blank lines)."""
+        if offset <= 0 or len(self.paragraphs) == 1:
+            return self.paragraphs[0]
+        breaks = len(re.findall(r"\n[ \t]*\n\s*", self.text[:offset]))
+        return self.paragraphs[min(breaks, len(self.paragraphs) - 1)]
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -61,6 +70,9 @@ class Passage:
 class Citation:
     """A numbered citation ``[number]`` in an answer, pointing at one passage.
 
+    ``paragraph`` is the number of the paragraph the quote starts in (a chunk may join several
+    short paragraphs).
+
     ``quote`` is the exact sentence(s) of the passage the answer rests on (a substring of the
     chunk text); ``score`` is the passage's retrieval score; ``file`` the name of the file the
     passage was read from (without its folder; None for text given directly), so two files with
@@ -82,7 +94,9 @@ class Citation:
         """The citation ``[number]`` of ``passage``, quoting ``quote``."""
         c = passage.chunk
         name = Path(c.source).name if c.source and ("/" in c.source or "\\" in c.source) else None
-        return cls(number=number, chunk_id=c.id, title=c.title, url=c.url, paragraph=c.paragraph,
+        at = c.text.find(quote) if quote else -1
+        return cls(number=number, chunk_id=c.id, title=c.title, url=c.url,
+                   paragraph=c.paragraph_at(at) if at >= 0 else c.paragraph,
                    quote=quote, score=passage.score, page=c.page, file=name)
 
     def to_dict(self) -> dict[str, Any]:
