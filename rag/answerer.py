@@ -267,6 +267,8 @@ class ExtractiveAnswerer:
         lead = max(cands, key=lambda c: (c.logit, -c.passage.rank, -c.start))
         named = self.named_articles(question, cands)
         comparison = len(named) >= 2
+        # the type gate: no retrieved sentence holds what was asked for. (Requiring also that it
+        # match the question, within ADD_MARGIN of the lead, tripled false refusals on SQuAD.)
         if qt is not None and qt.labels and not f[8] and not comparison:
             return self._refusal(question, passages, (
                 f"No retrieved sentence {qt.noun}, which the question asks for (answerability {prob:.3f}; "

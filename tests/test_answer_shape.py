@@ -31,6 +31,13 @@ ARTICLES = {
                  "Varn. It is 31 metres tall.\n",
     "mill.txt": "Kessel Mill\n\nThe Kessel Mill is a water mill built in 1687 beside the Aller river. "
                 "It still grinds flour for local bakers.\n",
+    "history.txt": "A town with a long memory\n\nThe market town of Millbrook received its charter in 1347, "
+                   "the county archive shows.\n",
+    "fair.txt": "Autumn fair draws crowds\n\nPellham, a hill village first recorded in 1512, held its autumn "
+                "fair on Saturday.\n",
+    "library.txt": "Library reopens\n\nThe Millbrook library reopened on 4 May 2023 after a two-year renovation "
+                   "costing 1.2 million pounds, the council said.\n",
+    "briefs.txt": "Town briefs\n\nFerry fares rise.\n\nThe cider mill in Ashdown reopened on Friday after a fire.\n",
 }
 
 
@@ -111,8 +118,8 @@ def test_comparison_cites_one_sentence_from_each_article(shaped):
 
 
 def test_typed_question_with_no_sentence_of_its_type_is_refused_and_says_so(shaped):
-    a = shaped.ask("How much money did the Harlow bridge repairs cost?")
-    assert a.refused and "amount of money" in a.reason, (a.text, a.reason)
+    a = shaped.ask("What language do the Harlow bridge engineers speak?")
+    assert a.refused and "names a language" in a.reason, (a.text, a.reason)
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -138,3 +145,25 @@ def test_expected_answer_type(question, expected):
 def test_two_part_question_expects_both_types():
     assert [t.name for t in expected_types("When and where was the treaty signed?")] == ["date", "place"]
     assert [t.name for t in expected_types("Who won the cup?")] == ["person"]
+
+
+def test_comparison_of_things_no_title_names(shaped):
+    a = shaped.ask("Which is older, Millbrook or Pellham?")
+    assert not a.refused, a.reason
+    assert {c.title for c in a.citations} == {"A town with a long memory", "Autumn fair draws crowds"}, a.text
+    assert "1347" in a.text and "1512" in a.text
+
+
+def test_money_named_inside_a_quantity_and_a_date_that_is_no_duration(shaped):
+    a = shaped.ask("How much did the Millbrook library renovation cost?")
+    assert not a.refused and "1.2 million" in a.short_answer.text, (a.text, a.reason)
+    a = shaped.ask("When did the Millbrook library reopen?")
+    assert a.short_answer.text == "4 May 2023", a.short_answer
+
+
+def test_citation_gives_the_paragraph_of_its_quote(shaped):
+    a = shaped.ask("When did the cider mill in Ashdown reopen?")
+    c = a.citations[0]
+    assert c.quote.startswith("The cider mill in Ashdown reopened")
+    chunk = next(x for x in shaped.chunks if x.id == c.chunk_id)
+    assert len(chunk.paragraphs) == 2 and c.paragraph == chunk.paragraphs[1] == 2
