@@ -55,6 +55,9 @@ _ANAPHOR = re.compile(r"^[\"'‘“(]?(?:he|she|it|they|his|her|its|their|them|t
                       r"there|then|thus|however|also|but|both|the latter|the former|the same|the two|"
                       r"the region|the city|the country|the company|the group|the move|the decision|"
                       r"the report|the plan|the agency)\b", re.I)
+#: A question asking yes or no ("Was the harbour built in 1880?") asserts nothing.
+_YES_NO = re.compile(r"^\W{0,2}(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|shall|"
+                     r"may|might|must)\b", re.I)
 _WORDS = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*")
 _NORM = re.compile(r"[\W_]+")
 _PAREN = re.compile(r"\s*\([^)]*\)")
@@ -94,6 +97,9 @@ class Candidate:
     feats: np.ndarray
     typed: list
     logit: float = 0.0
+    #: the sentence before may be quoted as this one's context (a usable sentence, not a heading,
+    #: stub or text addressed to an AI)
+    prev_ok: bool = False
 
     @property
     def text(self) -> str:
@@ -194,8 +200,10 @@ class ExtractiveAnswerer:
                 key = normalized(text[s:e])
                 if skip and text[s:e] in skip.get(p.chunk.id, ()):
                     continue
-                if key in seen or (is_question(text[s:e]) and not typed.get(j)):
-                    continue  # a repeat; a question that holds no answer of the type asked restates
+                if key in seen or (is_question(text[s:e]) and (not typed.get(j) or _YES_NO.match(text[s:e]))):
+                    continue  # a repeat; a question that holds no answer of the type asked, or asks yes or no
+                prev_ok = i > 0 and self._usable(text, j - 1, *spans[i - 1, 1:].tolist()) and not (
+                    skip and text[spans[i - 1, 1]:spans[i - 1, 2]] in skip.get(p.chunk.id, ()))
                 seen.add(key)
                 words = text[s:e].split()
                 tt = sent_terms[i]
@@ -212,7 +220,7 @@ class ExtractiveAnswerer:
                     1.0 if qt is not None and not type_ok else 0.0, 1.0 if is_question(text[s:e]) else 0.0,
                     0.0 if (self.flags is None or not len(self.flags) or self.flags[j] & HAS_VERB) else 1.0,
                     math.log1p(len(words)), cov * type_ok], dtype=np.float64)
-                out.append(Candidate(p, j, lo, hi, s, e, feats, typed.get(j, [])))
+                out.append(Candidate(p, j, lo, hi, s, e, feats, typed.get(j, []), prev_ok=bool(prev_ok)))
         if out:
             X = np.stack([c.feats for c in out])
             X[:, 1] = X[:, 0] - X[:, 0].max()
@@ -360,7 +368,7 @@ class ExtractiveAnswerer:
         return c.passage.chunk.title
 
     def _labels(self, c: Candidate) -> list[int]:
-        return [lab for _, _, lab in self.stored.sentence_entities(c.sent, c.sent + 1).tolist()]
+        return [lab for _, _, _, lab in self.stored.sentence_entities(c.sent, c.sent + 1).tolist()]
 
     def _has_labels(self, c: Candidate, t: AnswerType) -> bool:
         return any(lab in t.labels for lab in self._labels(c))
@@ -418,8 +426,8 @@ def _entity_nearness(c: Candidate, q_terms: set[str]) -> float:
 
 def _context(c: Candidate, stored: StoredIndex) -> int:
     """Start of the text to quote for ``c``: the previous sentence's start when ``c`` opens by
-    referring back to it (same passage), else ``c.start``."""
-    if c.sent > c.lo and _ANAPHOR.match(c.text):
+    referring back to it (same passage) and that sentence may be quoted, else ``c.start``."""
+    if c.sent > c.lo and c.prev_ok and _ANAPHOR.match(c.text):
         _, s, _ = (int(x) for x in stored.sentences[c.sent - 1])
         return s
     return c.start

@@ -36,12 +36,13 @@ from .claims import check_claim, needs_roles, prepare
 from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
 from .sentences import split_sentences
-from .text import TermStats, terms
+from .text import TermStats, strip_invisible, terms
 from .types import Answer, Citation, Passage
 
 MIN_COVERAGE = 0.5
 MIN_SIMILARITY = 0.4
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARKS = r"(?:\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])"
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _TRAILING = re.compile(r"([.!?…])(['’”\")]?)\s*((?:" + _MARKS + r"\s*)+)")
@@ -187,7 +188,10 @@ class CitationChecker:
     def verify(self, question: str, reply: str, passages: list[Passage], *, strict: bool = True) -> Answer:
         """Check every citation of ``reply`` against ``passages`` (source ``[n]`` is
         ``passages[n-1]``) and return the verified :class:`Answer` (or a refusal)."""
-        parsed = parse(reply)
+        reply = strip_invisible(reply.encode("utf-8", "replace").decode("utf-8"))  # lone surrogates, RLO
+        reply = _CONTROL.sub(" ", reply)
+        seen: set[str] = set()  # a sentence repeated word for word counts once
+        parsed = [(t, n) for t, n in parse(reply) if not (t in seen or seen.add(t))]
         if is_refusal(reply) or not parsed:
             why = "The model found no answer in the sources." if parsed else "The model returned no text."
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)

@@ -65,7 +65,7 @@ RULES = re.compile(
     r"|\b(?:ignore|disregard|forget|override|overrule|bypass)\b.{0,60}\b(?:instructions?|directives?|prompts?|"
     r"rules|guidelines|orders|everything|above|previous|prior|earlier|(?:user'?s? )?(?:question|request|query))\b"
     r"|\bfrom now on\b|\byou are now\b|\bdeveloper mode\b|\bsystem (?:override|message)\b|\bjailbreak"
-    r"|^\W{0,4}#*\s*(?:new |updated |important |additional )?instructions?\s*:|\bnew instructions?\b"
+    r"|^\W{0,4}#*\s*(?:new |updated |important |additional )?instructions?\s*:|\bnew instructions?\s*:"
     r"|\b(?:reveal|print|show|repeat|output)\b.{0,30}\bsystem prompt\b"
     r"|\bthe (?:correct |right |only )?answer to (?:any|every|all|each) (?:question|query|request)s?\b"
     r"|\b(?:note|message|instructions?|attention|reminder) (?:to|for) (?:the |any |all )?" + _AI + r"\b"
@@ -108,11 +108,15 @@ RULES = re.compile(
     r"|\breply to (?:any|every|all|each) (?:question|query|message)s?\b"
     r"|\binclude the user'?s\b",
     re.IGNORECASE)
-#: A sentence that opens with a command to say something ("State that ...", "When summarising,
-#: say ...", "Always answer ..."): an instruction of its own, outside quotation marks.
+#: A sentence that opens with a command to say something to someone ("State that ...", "When
+#: summarising, say that ...", "Tell the user ..."): an instruction of its own, outside quotation
+#: marks ("State officials said ..." and "Call 000" are not).
 OPENING_COMMAND = re.compile(
     r"^\W{0,2}(?:(?:always|only|now|instead|then|also|please|simply|just),?\s+)*(?:when [^,]{1,80},\s*)?"
-    + _SPEECH + r"\b(?! (?:me|us)\b)", re.IGNORECASE)
+    r"(?:(?:say|state|claim|mention|insist|assert|declare|report|answer|respond|reply|write|describe|portray|"
+    r"summari[sz]e|recommend)\s+(?:that\b|to\b|only\b|instead\b|it\b|this\b|the following\b|:)"
+    r"|(?:tell|inform|remind|assure|warn)\s+(?:the |any |all |your |every )?(?:users?|readers?|people|them|anyone|"
+    r"everyone|whoever|visitors?|customers?)\b)", re.IGNORECASE)
 
 _bank: np.ndarray | None = None
 _bank_lock = threading.Lock()

@@ -65,7 +65,7 @@ _RULES: list[tuple[re.Pattern, AnswerType]] = [(re.compile(p), t) for p, t in [
        r"income|funding|fee)\b|\bin (?:euros|dollars|pounds|yen|yuan|us dollars|usd|eur)\b", MONEY),
     (r"\bwhat (?:percentage|percent|proportion|share)\b|\bhow many percent\b", PERCENT),
     (r"\bhow old\b|\b(?:at )?what age\b", AGE),
-    (r"\bhow long\b|\bfor how many (?:years|months|days|weeks|hours)\b", DURATION),
+    (r"\bhow long\b|\b(?:for )?how many (?:years|months|days|weeks|hours|decades|centuries|minutes)\b", DURATION),
     (r"\bhow (?:many|much|far|large|big|tall|high|deep|wide|heavy|fast|often|long|large)\b|\b"
      + _W + r" (?:number|amount|size|population|score|total|quantity|fraction)\b", NUMBER),
     (r"^\s*when\b|\bwhen (?:did|does|do|was|were|is|are|will|had|has|have)\b|\b"

@@ -167,3 +167,23 @@ def test_citation_gives_the_paragraph_of_its_quote(shaped):
     assert c.quote.startswith("The cider mill in Ashdown reopened")
     chunk = next(x for x in shaped.chunks if x.id == c.chunk_id)
     assert len(chunk.paragraphs) == 2 and c.paragraph == chunk.paragraphs[1] == 2
+
+
+def test_two_part_question_answers_and_never_crashes(engine):
+    a = engine.ask("When and where was Meng Hongwei elected?")  # crashed: entity rows have 4 columns
+    assert not a.refused and "November 2016" in a.text, (a.text, a.reason)
+
+
+def test_a_yes_no_question_is_no_answer_and_a_heading_no_context(tmp_path, embedder):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "harbour.txt").write_text("Harbour history\n\nWas the harbour built in 1880? Records are unclear. "
+                                   "The harbour wall was completed in 1884 by the port trust.\n", encoding="utf-8")
+    (d / "mine.md").write_text("# Kestrel Mine\n\n## Early years\n\nIt opened in 1962 near the river.\n",
+                               encoding="utf-8")
+    ingest([d], d / "idx", embedder=embedder)
+    eng = Engine(d / "idx", embedder=embedder)
+    a = eng.ask("When was the harbour wall completed?")
+    assert "Was the harbour built" not in a.text and "1884" in a.text, a.text
+    a = eng.ask("When did Kestrel Mine open?")
+    assert a.text.startswith("It opened in 1962") and "Early years" not in a.text, a.text
