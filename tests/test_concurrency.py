@@ -9,6 +9,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 Q_3000 = "How many active Chinese investigations were running through Interpol by September 2017?"
 
@@ -41,6 +43,7 @@ def test_eight_threads_get_exactly_the_sequential_answers(engine, dev_rows):
             assert d == want, (d["question"][:60], d["text"][:80], want["text"][:80])
 
 
+@pytest.mark.slow  # real servers or killed processes; `pytest -m 'not slow'` skips it
 def test_short_load_on_rag_serve_has_no_errors(engine, index_root):
     # engine built the session's index; the server and its users run in subprocesses over it
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--users", "4", "--seconds", "4"],

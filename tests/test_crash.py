@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from rag.engine import ingest
 from rag.store import current_version, load_index, write_lock
 
@@ -45,6 +47,7 @@ def state(index_dir: Path, embedder) -> tuple[str, list[str]]:
     return current_version(index_dir).name, [c.id for c in s.chunks]
 
 
+@pytest.mark.slow  # real servers or killed processes; `pytest -m 'not slow'` skips it
 def test_sigkill_mid_embedding_and_mid_write_loses_nothing(tmp_path, embedder):
     small = tmp_path / "notes"
     small.mkdir()

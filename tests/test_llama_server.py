@@ -58,6 +58,7 @@ def _check(engine, a):
             assert c.quote in passages[c.chunk_id].chunk.text
 
 
+@pytest.mark.slow  # real servers or killed processes; `pytest -m 'not slow'` skips it
 def test_dev_questions_through_real_server(engine, dev_rows, llama_server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", llama_server)
     monkeypatch.setenv("RAG_LLM", "openai")
