@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = with_index(sub.add_parser("ask", help="ask a question"))
     sp.add_argument("question")
-    sp.add_argument("--k", type=int, default=5, help="passages to retrieve (default 5)")
+    sp.add_argument("--k", type=int, default=None, help="passages to retrieve (default RAG_TOP_K, 5; at most 50)")
     sp.add_argument("--json", action="store_true", help="print the Answer as JSON")
     sp.add_argument("--llm", choices=["none", "openai", "local"], default=None,
                     help="answer mode (default: RAG_LLM, else openai when OPENAI_API_KEY/OPENAI_BASE_URL is set, else none)")

@@ -17,7 +17,7 @@ from .embedder import Embedder
 from .ingest import IngestReport, build_index
 from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
-from .settings import MAX_QUESTION_CHARS, Settings
+from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
 from .store import FORMAT_VERSION, IndexNotFoundError, current_version, load_index, read_manifest, write_lock
 from .text import strip_invisible
 from .types import Answer, Passage
@@ -241,8 +241,8 @@ class Engine:
         from .prompts import FALLBACK_NOTICE, GATE_REASON, qa_messages
 
         k = self.settings.k if k is None else int(k)
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+        if not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
         q, notices = clean_question(question, self.embedder)
         config = self.llm_config(mode)
         chat = self._chat(config)
@@ -285,7 +285,7 @@ class Engine:
         (extractive), ``openai`` or ``local`` (default: ``RAG_LLM`` / the environment); generated
         answers have every citation checked (:mod:`rag.grounding`), and with ``strict`` unsupported
         sentences are removed. A failing model gives the extractive answer with a notice.
-        Raises ``ValueError`` for an empty question, ``k < 1`` or an unknown mode.
+        Raises ``ValueError`` for an empty question, ``k`` outside 1..50 or an unknown mode.
         """
         *_, answer = self.ask_stream(question, k=k, history=history, mode=mode, strict=strict, stream=False)
         return answer
@@ -313,18 +313,19 @@ def default_engine() -> Engine:
     return _default
 
 
-def ask(question: str, *, k: int = 5, history: list | None = None, mode: str | None = None,
+def ask(question: str, *, k: int | None = None, history: list | None = None, mode: str | None = None,
         strict: bool = True) -> Answer:
     """Answer ``question`` from the bundled articles (or ``RAG_INDEX_ROOT``'s default index).
 
     Returns an :class:`~rag.types.Answer` whose text cites passages as ``[n]``, or a refusal
     (``refused=True``, text :data:`rag.prompts.CANNOT_ANSWER`, ``reason`` with the scores).
-    Raises ``ValueError`` with a plain message when the question is empty or whitespace.
+    ``k`` defaults to ``RAG_TOP_K`` (5). Raises ``ValueError`` with a plain message when the
+    question is empty or whitespace, or ``k`` is outside 1..50.
     """
     return default_engine().ask(question, k=k, history=history, mode=mode, strict=strict)
 
 
-def ask_stream(question: str, *, k: int = 5, history: list | None = None, mode: str | None = None,
+def ask_stream(question: str, *, k: int | None = None, history: list | None = None, mode: str | None = None,
                strict: bool = True):
     """Streaming :func:`ask`: yields text deltas, then the final checked :class:`Answer`."""
     yield from default_engine().ask_stream(question, k=k, history=history, mode=mode, strict=strict)

@@ -3,7 +3,7 @@
 | variable | meaning | default |
 |---|---|---|
 | ``RAG_INDEX_ROOT`` | folder holding the indexes | ``index/`` of a source checkout, else ``~/.cache/rag-articles/index`` |
-| ``RAG_TOP_K`` | passages retrieved per question | 5 |
+| ``RAG_TOP_K`` | passages retrieved per question (at most 50) | 5 |
 | ``RAG_HYBRID_ALPHA`` | weight of dense cosine vs. normalised BM25 in the fused score | 0.8 |
 | ``RAG_REFUSE_BELOW`` | answerability probability under which the offline answerer refuses | fitted, ``rag.answer_model.REFUSE_BELOW`` |
 | ``RAG_RERANK`` | ``0`` turns off the feature-weighted second stage (``rag.rerank``) | on |
@@ -18,6 +18,8 @@ from pathlib import Path
 from .answer_model import REFUSE_BELOW
 
 DEFAULT_INDEX_NAME = "default"
+#: Most passages one question may retrieve (``k``): an API caller cannot page through a whole index.
+MAX_K = 50
 #: Longest question accepted, in characters; longer ones are cut (with a notice), not rejected.
 MAX_QUESTION_CHARS = 100_000
 
@@ -70,8 +72,8 @@ class Settings:
                 embed_threads=max(1, int(_env_float("RAG_EMBED_THREADS", 1))) if threads else None)
         if not 0.0 <= s.alpha <= 1.0:
             raise ValueError(f"RAG_HYBRID_ALPHA={s.alpha} must be between 0 and 1")
-        if s.k < 1:
-            raise ValueError(f"RAG_TOP_K={s.k} must be at least 1")
+        if not 1 <= s.k <= MAX_K:
+            raise ValueError(f"RAG_TOP_K={s.k} must be between 1 and {MAX_K}")
         return s
 
     @property

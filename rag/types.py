@@ -60,7 +60,11 @@ class Passage:
     dense: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields; ``source`` is the file name only (a server never shows its paths)."""
         d = self.chunk.to_dict()
+        src = d.get("source") or ""
+        if not src.startswith("bundled:"):
+            d["source"] = Path(src).name if ("/" in src or "\\" in src) else src
         d.update(chunk_id=self.chunk.id, score=round(float(self.score), 4), rank=self.rank,
                  dense=None if self.dense is None else round(float(self.dense), 4))
         return d

@@ -8,8 +8,8 @@ import sys
 from rag.cli import main as rag_main
 
 
-def rag(*args, env_root):
-    env = dict(os.environ, RAG_INDEX_ROOT=str(env_root))
+def rag(*args, env_root, **extra_env):
+    env = dict(os.environ, RAG_INDEX_ROOT=str(env_root), **extra_env)
     return subprocess.run([sys.executable, "-m", "rag.cli", *args], capture_output=True, text=True,
                           env=env, timeout=300)
 
@@ -94,3 +94,14 @@ def test_ingest_own_folder_then_ask(tmp_path, engine, index_root, capsys):
     assert d["citations"][0]["file"] == "harbour.md" and d["citations"][0]["url"] is None  # no URL: the file
     assert rag_main(["ask", "How many container ships were counted in March?", "--index", str(idx)]) == 0
     assert "      file: harbour.md" in capsys.readouterr().out
+
+
+def test_ask_follows_rag_top_k_and_hides_server_paths(tmp_path, engine, index_root):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "note.txt").write_text("Harbour note\n\nThe harbour crane lifted 41 containers on Monday.\n")
+    assert rag("ingest", str(d), "--index", str(tmp_path / "idx"), env_root=index_root).returncode == 0
+    r = rag("ask", "How many containers did the crane lift?", "--index", str(tmp_path / "idx"), "--json",
+            env_root=index_root, RAG_TOP_K="1")
+    d = json.loads(r.stdout)
+    assert len(d["passages"]) == 1 and d["passages"][0]["source"] == "note.txt", d["passages"]

@@ -56,6 +56,11 @@ def test_gradio_client_gets_structured_answer(server):
     assert r["citations"][0]["chunk_id"].startswith("china-could-pull-interpol-funding")
     refused = client.predict("Who won the 2022 FIFA World Cup?", 5, api_name="/ask")
     assert refused["refused"] is True and refused["citations"] == []
+    assert all("/" not in p["source"] and "\\" not in p["source"] for p in r["passages"])  # no server paths
+    with pytest.raises(Exception, match="between 1 and 50"):
+        client.predict("Who is Meng Hongwei?", 10**12, api_name="/ask")  # no paging through the index
+    with pytest.raises(Exception, match="Unknown answer mode"):
+        client.predict("Who is Meng Hongwei?", 5, "bogus", api_name="/ask")
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", 5, api_name="/ask")
 
