@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .chunker import is_title_like
+
 #: Plain-text file types :func:`read_file` accepts.
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
@@ -383,6 +385,60 @@ def read_pdf(path: str | Path) -> tuple[list[str], str | None]:
     return pages, (str(title).strip() or None) if title else None
 
 
+_URL_LINE = re.compile(r"[ \t]*(?:https?://|www\.)\S+[ \t]*$")
+_SITE_TITLE = re.compile(r"^(?P<title>[^|\n]{3,200}?)\s+\|\s+(?P<site>[^|\n]{2,60})$")
+_FRONT = re.compile(r"\A\ufeff?---[ \t]*\n(?P<body>.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+
+
+def _blank(text: str, start: int, end: int, keep: str = "") -> str:
+    """``text`` with ``[start, end)`` replaced by ``keep`` and then spaces (newlines kept), so every
+    later offset stays that of the file."""
+    span = text[start:end]
+    filler = keep + re.sub(r"[^\n]", " ", span[len(keep):])
+    return text[:start] + filler + text[end:]
+
+
+def read_header(text: str) -> tuple[str, dict]:
+    """The header of a saved article in a text or Markdown file: YAML front matter (``title``,
+    ``url``, ``author``, ``date``; parsed by PyYAML), a title line followed by its URL on the next
+    line, or a first line "Title | Site". Returns ``(text, found)``: the text with the header
+    blanked (spaces, newlines kept: offsets do not move; a title line stays, without its site) and
+    what was found (``title``, ``url``, ``author``, ``date``, ``site``). Text without such a header
+    comes back unchanged with ``{}``."""
+    found: dict = {}
+    m = _FRONT.match(text[:8192])
+    if m:
+        import yaml
+
+        try:
+            data = yaml.safe_load(m.group("body"))
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict):
+            for key in ("title", "url", "author", "date"):
+                if data.get(key) not in (None, ""):
+                    found[key] = " ".join(str(data[key]).split())
+            text = _blank(text, 0, m.end())
+            return text, found
+    lines = text[:4096].split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        return text, found
+    start = sum(len(x) + 1 for x in lines[:first])
+    line = lines[first].rstrip()
+    if first + 1 < len(lines) and _URL_LINE.match(lines[first + 1]) and is_title_like(line.strip()):
+        found["title"] = line.strip()
+        found["url"] = lines[first + 1].strip()
+        u0 = start + len(lines[first]) + 1
+        return _blank(text, u0, u0 + len(lines[first + 1])), found
+    site = _SITE_TITLE.match(line.strip())
+    if site and len(site.group("site").split()) <= 5 and is_title_like(site.group("title").strip()):
+        found["title"], found["site"] = site.group("title").strip(), site.group("site").strip()
+        lead = len(lines[first]) - len(lines[first].lstrip())
+        return _blank(text, start + lead, start + len(lines[first]), keep=found["title"]), found
+    return text, found
+
+
 def read_file(path: str | Path) -> Document:
     """Read one text, Markdown, HTML, PDF or Word (.docx) file into a :class:`Document`.
 
@@ -390,7 +446,9 @@ def read_file(path: str | Path) -> Document:
     an archive page's own title lines still split it into articles); an HTML page's canonical URL,
     author and date, and a Word file's author and date, go to ``url`` and ``meta``. A sidecar
     ``NAME.meta.json`` or ``NAME.EXT.meta.json`` (``title``, ``url``, ``author``, ``date``,
-    ``articles``) overrides these; its ``title`` names the article of a one-article file. Text files are streamed (memory:
+    ``articles``) overrides these; its ``title`` names the article of a one-article file. A text or
+    Markdown file's header (:func:`read_header`: YAML front matter, a title line over its URL line,
+    or "Title | Site") gives title, URL, author and date the same way, below a sidecar. Text files are streamed (memory:
     about twice the text); PDF pages are joined by blank lines and their offsets kept in
     ``page_starts``. Raises :class:`DocumentError` with a one-line reason for unsupported types
     and for empty, oversized, binary or undecodable files; ``OSError`` when it cannot be read.
@@ -422,7 +480,9 @@ def read_file(path: str | Path) -> Document:
             pos += len(p) + 2
         text = "\n\n".join(pages)
     else:
-        text = read_text_file(path, limit=limit)
+        text, found = read_header(read_text_file(path, limit=limit))
+        if found.get("title"):
+            found["title_from_header"] = True
     if not text.strip():
         raise DocumentError(f"{path.name}: empty file (no text"
                             + (")" if suffix in TEXT_SUFFIXES else " outside markup)"))

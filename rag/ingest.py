@@ -75,7 +75,7 @@ def paragraph_key(text: str) -> str:
 def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk]:
     """Chunk every document (ids unique across documents), sized to the embedder's window; a
     chunk of a paged document (PDF) gets the page its text starts on; a one-article document
-    whose sidecar gives a title is cited under that title."""
+    whose sidecar or header gives a title is cited under that title."""
     taken: set[str] = set()
     chunks: list[Chunk] = []
     for doc in documents:
@@ -91,8 +91,9 @@ def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk
         if doc.page_starts:
             for c in chunks[first:]:
                 c.page = doc.page_of(c.start)
-        if doc.meta.get("title_from_sidecar") and len({c.article for c in chunks[first:]}) == 1:
-            for c in chunks[first:]:  # the sidecar names the one article of this file
+        named = doc.meta.get("title_from_sidecar") or doc.meta.get("title_from_header")
+        if named and len({c.article for c in chunks[first:]}) == 1:
+            for c in chunks[first:]:  # the sidecar or the file's header names its one article
                 c.title = doc.title
     return chunks
 
