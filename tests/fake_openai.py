@@ -59,7 +59,7 @@ class FakeOpenAI:
                 req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 fake.requests.append(req)
                 step = fake._next()
-                if step.get("delay"):
+                if step.get("delay"):  # a server that answers too late is the behaviour under test
                     time.sleep(step["delay"])
                 if "status" in step:
                     body = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -28,10 +29,11 @@ def start_ingest(folder: Path, index_dir: Path) -> subprocess.Popen:
 
 
 def wait_for(proc: subprocess.Popen, marker: bytes, timeout: float = 120) -> bytes:
-    """Read the process's stderr until ``marker`` appears (tqdm redraws with \\r, not \\n)."""
+    """Read the process's stderr until the regular expression ``marker`` matches (tqdm redraws
+    with \\r, not \\n)."""
     seen, deadline = b"", time.monotonic() + timeout
     fd = proc.stderr.fileno()
-    while marker not in seen:
+    while not re.search(marker, seen):
         assert time.monotonic() < deadline and proc.poll() is None, seen.decode(errors="replace")[-2000:]
         if select.select([fd], [], [], 0.5)[0]:
             seen += os.read(fd, 65536)
@@ -65,11 +67,12 @@ def test_sigkill_mid_embedding_and_mid_write_loses_nothing(tmp_path, embedder):
         (big / f"{r['pid']}.txt").write_text(f"{r['title'].replace('_', ' ')}\n\n{r['context']}\n", encoding="utf-8")
 
     committed = False
-    kills = [(b"Embedding chunks", 0.2), (b"Embedding sentences", 0.2), (b"Writing the index", 0.0)]
-    for marker, delay in kills:
+    # killed once a progress bar shows a first batch done (mid-embedding), and as the write begins
+    kills = [rb"Embedding chunks:[^\r\n]*?\| *[1-9]\d*/\d+", rb"Embedding sentences:[^\r\n]*?\| *[1-9]\d*/\d+",
+             rb"Writing the index"]
+    for marker in kills:
         proc = start_ingest(big, index_dir)
         wait_for(proc, marker)
-        time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
         version, ids = state(index_dir, embedder)

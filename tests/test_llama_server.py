@@ -30,10 +30,12 @@ def llama_server():
             httpx.get(url + "/models", timeout=2, trust_env=False).raise_for_status()
             break
         except httpx.HTTPError:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(log.read().decode(errors="replace")[-2000:])
-            time.sleep(0.5)
+            try:  # wait on the process: returns at once if it died, else paces the next poll
+                proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                continue
+            log.seek(0)
+            raise RuntimeError(log.read().decode(errors="replace")[-2000:])
     else:
         proc.kill()
         raise RuntimeError("llama_cpp.server did not start in 180 s")

@@ -122,7 +122,8 @@ def test_hostile_document_markup_is_shown_as_text(tmp_path, embedder, browser):
         page.goto(url)
         _ask(page, "How many container ships did the harbour count in March?")
         page.locator('#chat a[href="#source-1"]').first.wait_for(timeout=60_000)
-        page.wait_for_timeout(500)
+        page.wait_for_function("document.querySelector('#sources').innerText.includes('onerror=alert(1)')",
+                               timeout=10_000)  # the sources panel rendered
         assert "<img src=x onerror=alert(1)>" in page.locator("#sources").inner_text()
         assert "<script>alert(2)</script>" in page.locator("#chat").inner_text()
         assert page.locator("#sources img, #chat img[src=x]").count() == 0
@@ -181,7 +182,8 @@ def test_browser_upload_then_ask(tmp_path, embedder, browser):
         page.goto(url)
         page.get_by_text("Add articles to this index").click()
         page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
-        page.wait_for_timeout(1500)
+        # the upload is done when the file's row (name and size) is listed
+        page.wait_for_function("document.querySelector('#upload').innerText.includes('.md')", timeout=30_000)
         page.locator("#add").click()
         page.locator("#added").get_by_text("added 1 file").wait_for(timeout=90_000)
         _ask(page, "How far did the Aletsch glacier retreat in 2023?")
