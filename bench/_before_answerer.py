@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunker import is_title_like
+from rag.answerer import _LETTER, _MD_HEADING, _is_heading_line  # unchanged since d85e2ce
 from rag.prompts import CANNOT_ANSWER
 from rag.sentences import is_question
 from rag.store import StoredIndex
@@ -53,18 +53,6 @@ class Evidence:
     @property
     def text(self) -> str:
         return self.passage.chunk.text[self.start:self.end]
-
-
-#: A Markdown heading line ("## Section"): never quoted as an answer sentence.
-_MD_HEADING = re.compile(r"#{1,6}\s")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def _is_heading_line(text: str, s: int, e: int) -> bool:
-    """``text[s:e]`` is a whole line of its own that reads as a heading (title-like: short, no
-    sentence end; see :func:`rag.chunker.is_title_like`), such as a section name in an article."""
-    whole = (s == 0 or text[s - 1] == "\n") and (e == len(text) or text[e] == "\n")
-    return whole and " | " not in text[s:e] and is_title_like(text[s:e])
 
 
 class ExtractiveAnswerer:

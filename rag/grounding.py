@@ -179,8 +179,9 @@ class CitationChecker:
             # in cosine), or its words owe as much to the instruction as to the rest
             if to_instr >= sim - 0.1 or (s_terms and self.stats.coverage(s_terms, i_terms) >= cov):
                 return False, cov, sim, "it repeats an instruction planted in the source, not a fact of it"
-        body = " ".join(v.sentences[i] for i in range(len(v.sentences)) if i not in v.flagged)
-        reasons = check_claim(sentence, body, v.passage.chunk.title, [v.sentences[i] for i in near])
+        kept = [x for i, x in enumerate(v.sentences) if i not in v.flagged]
+        reasons = check_claim(sentence, " ".join(kept), v.passage.chunk.title, [v.sentences[i] for i in near],
+                              sentences=kept)
         if reasons:
             return False, cov, sim, "; ".join(reasons)
         return True, cov, sim, ""

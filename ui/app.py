@@ -175,7 +175,7 @@ def _planted(answer) -> str:
     text shown as text."""
     out = []
     by_id = {p.chunk.id: p for p in answer.passages}
-    for f in getattr(answer, "flagged", []) or []:
+    for f in answer.flagged:
         p = by_id.get(f["chunk_id"])
         text = p.chunk.text if p else " ".join(f["instructions"])
         out.append(f'<div class="planted"><b>⚠️ {html.escape(f["title"])}:</b> {PLANTED_NOTICE}'
