@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answerer import _LETTER, _MD_HEADING, _is_heading_line  # unchanged since d85e2ce
+from rag.answerer import _LETTER, _MD_HEADING, _is_heading_line, cite_spans  # unchanged since d85e2ce
 from rag.prompts import CANNOT_ANSWER
 from rag.sentences import is_question
 from rag.store import StoredIndex
 from rag.text import TermStats, terms
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Passage
 
 W_SENTENCE = 0.5
 W_TERMS = 0.3
@@ -148,23 +148,7 @@ class ExtractiveAnswerer:
             picked.append(ev[0])
         return sorted(picked[: self.max_sentences], key=lambda e: (e.passage.rank, e.start))
 
+
 def compose(question: str, picked: list[Evidence], passages: list[Passage]) -> Answer:
-    """Join picked sentences into answer text with ``[n]`` markers, numbering passages 1.. in
-    order of first use; each citation's quote spans its passage's picked sentences."""
-    numbers: dict[str, int] = {}
-    spans: dict[str, list[int]] = {}
-    parts = []
-    for ev in picked:
-        cid = ev.passage.chunk.id
-        n = numbers.setdefault(cid, len(numbers) + 1)
-        lo, hi = spans.get(cid, [ev.start, ev.end])
-        spans[cid] = [min(lo, ev.start), max(hi, ev.end)]
-        parts.append(f"{ev.text} [{n}]")
-    by_id = {ev.passage.chunk.id: ev.passage for ev in picked}
-    citations = []
-    for cid, n in numbers.items():
-        p = by_id[cid]
-        s, e = spans[cid]
-        citations.append(Citation.of(p, n, p.chunk.text[s:e]))
-    return Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
-                  refused=False)
+    """Join picked sentences into answer text with ``[n]`` markers (rag.answerer.cite_spans)."""
+    return cite_spans(question, [(ev.passage, ev.start, ev.end) for ev in picked], passages)

@@ -434,25 +434,28 @@ def _context(c: Candidate, stored: StoredIndex) -> int:
 
 
 def compose(question: str, picked: list[Candidate], passages: list[Passage], stored: StoredIndex) -> Answer:
-    """Join picked sentences (lead first) into answer text with ``[n]`` markers, numbering passages
-    1.. in order of first use; a lead that refers back is preceded by the sentence it refers to,
-    under the same marker. Each citation's quote spans its passage's quoted sentences."""
+    """Join picked sentences (lead first) into answer text with ``[n]`` markers; a lead that refers
+    back is preceded by the sentence it refers to, under the same marker (:func:`cite_spans`)."""
+    return cite_spans(question, [(c.passage, _context(c, stored), c.end) for c in picked], passages)
+
+
+def cite_spans(question: str, quoted: list[tuple[Passage, int, int]], passages: list[Passage]) -> Answer:
+    """An answer quoting ``quoted`` (``(passage, start, end)`` spans of chunk text, in answer
+    order), each followed by ``[n]``: passages numbered 1.. in order of first use, one number per
+    passage; each citation's quote spans its passage's quoted text."""
     numbers: dict[str, int] = {}
     spans: dict[str, list[int]] = {}
+    by_id: dict[str, Passage] = {}
     parts = []
-    for c in picked:
-        cid = c.passage.chunk.id
+    for p, start, end in quoted:
+        cid = p.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
-        start = _context(c, stored)
-        lo, hi = spans.get(cid, [start, c.end])
-        spans[cid] = [min(lo, start), max(hi, c.end)]
-        parts.append(f"{c.passage.chunk.text[start:c.end]} [{n}]")
-    by_id = {c.passage.chunk.id: c.passage for c in picked}
-    citations = []
-    for cid, n in numbers.items():
-        p = by_id[cid]
-        s, e = spans[cid]
-        citations.append(Citation.of(p, n, p.chunk.text[s:e]))
+        lo, hi = spans.get(cid, [start, end])
+        spans[cid] = [min(lo, start), max(hi, end)]
+        by_id[cid] = p
+        parts.append(f"{p.chunk.text[start:end]} [{n}]")
+    citations = [Citation.of(by_id[cid], n, by_id[cid].chunk.text[spans[cid][0]:spans[cid][1]])
+                 for cid, n in numbers.items()]
     return Answer(question=question, text=" ".join(parts), citations=citations, passages=passages,
                   refused=False)
 
