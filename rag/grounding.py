@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -57,6 +58,16 @@ class PassageView:
     sentences: list[str]
     vectors: np.ndarray
     flagged: set[int]
+
+    @cached_property
+    def kept(self) -> list[int]:
+        """Indices of the sentences that may support a claim (not addressed to an AI)."""
+        return [i for i in range(len(self.sentences)) if i not in self.flagged]
+
+    @cached_property
+    def terms(self) -> set[str]:
+        """Content terms of the title and the kept sentences (computed once per answer)."""
+        return set(terms(self.passage.chunk.title + "\n" + " ".join(self.sentences[i] for i in self.kept)))
 
 
 @dataclass
@@ -154,12 +165,11 @@ class CitationChecker:
 
     def _support(self, sentence: str, svec: np.ndarray, v: "PassageView") -> tuple[float, float, list[int]]:
         """``(coverage, best similarity, the three passage sentences most like it, best first)``."""
-        keep = [i for i in range(len(v.sentences)) if i not in v.flagged]
+        keep = v.kept
         if not keep:
             return 0.0, 0.0, []
         s_terms = terms(sentence)
-        p_terms = set(terms(v.passage.chunk.title + "\n" + " ".join(v.sentences[i] for i in keep)))
-        cov = self.stats.coverage(s_terms, p_terms) if s_terms else 0.0
+        cov = self.stats.coverage(s_terms, v.terms) if s_terms else 0.0
         sims = v.vectors[keep] @ svec
         order = np.argsort(-sims)
         near = [keep[i] for i in order[:3]]
@@ -179,7 +189,7 @@ class CitationChecker:
             # in cosine), or its words owe as much to the instruction as to the rest
             if to_instr >= sim - 0.1 or (s_terms and self.stats.coverage(s_terms, i_terms) >= cov):
                 return False, cov, sim, "it repeats an instruction planted in the source, not a fact of it"
-        kept = [x for i, x in enumerate(v.sentences) if i not in v.flagged]
+        kept = [v.sentences[i] for i in v.kept]
         reasons = check_claim(sentence, " ".join(kept), v.passage.chunk.title, [v.sentences[i] for i in near],
                               sentences=kept)
         if reasons:

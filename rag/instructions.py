@@ -150,7 +150,7 @@ def find_instructions(sentences: list[str], vectors: np.ndarray | None, embedder
     if vectors is None and embedder is not None:
         vectors = embedder.encode(sentences)
     if vectors is not None and embedder is not None:
-        sims = (np.asarray(vectors, dtype=np.float32) @ _bank_vectors(embedder).T).max(axis=1)
+        sims = similarity_to_bank(vectors, embedder)
         flagged = [f or float(x) >= min_similarity for f, x in zip(flagged, sims)]
     for i in range(len(sentences)):  # an instruction split over two sentences
         if not flagged[i] and any(flagged[j] for j in (i - 1, i + 1) if 0 <= j < len(sentences)):
