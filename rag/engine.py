@@ -249,7 +249,8 @@ class Engine:
         standalone = self._condense(q, history, chat)
         qvec = self.embedder.encode([standalone])[0]
         passages = self.retriever.retrieve(standalone, qvec, k)
-        planted = self.checker.instructions(passages)  # text addressed to an AI: never an answer
+        views = [self.checker.view(p) for p in passages]  # sentences, vectors, text addressed to an AI
+        planted = self.checker.instructions(views)  # never an answer
         answer = self.answerer.run(standalone, qvec, passages, skip=planted)
         answer.flagged = [{"chunk_id": p.chunk.id, "title": p.chunk.title, "instructions": planted[p.chunk.id]}
                           for p in passages if p.chunk.id in planted]
@@ -267,7 +268,7 @@ class Engine:
                     reply = "".join(parts)
                 else:
                     reply = chat.complete(messages)
-                answer = self.checker.verify(standalone, reply, passages, strict=strict)
+                answer = self.checker.verify(standalone, reply, passages, strict=strict, views=views)
                 answer.mode = config.mode
             except LLMError as e:
                 notices.append(FALLBACK_NOTICE.format(error=str(e)))

@@ -147,14 +147,11 @@ class CitationChecker:
         flagged = set(find_instructions(sents, vecs, self.embedder))
         return PassageView(passage, sents, np.asarray(vecs, dtype=np.float32), flagged)
 
-    def instructions(self, passages: list[Passage]) -> dict[str, list[str]]:
-        """Chunk id -> the sentences addressed to an AI, for the ``passages`` that hold any."""
-        out = {}
-        for p in passages:
-            v = self.view(p)
-            if v.flagged:
-                out[p.chunk.id] = [v.sentences[i] for i in sorted(v.flagged)]
-        return out
+    @staticmethod
+    def instructions(views: list["PassageView"]) -> dict[str, list[str]]:
+        """Chunk id -> the sentences addressed to an AI, for the passages (``views``, from
+        :meth:`view`) that hold any."""
+        return {v.passage.chunk.id: [v.sentences[i] for i in sorted(v.flagged)] for v in views if v.flagged}
 
     def support(self, sentence: str, svec: np.ndarray, passage: Passage,
                 view: "PassageView | None" = None) -> tuple[float, float]:
@@ -196,9 +193,11 @@ class CitationChecker:
             return False, cov, sim, "; ".join(reasons)
         return True, cov, sim, ""
 
-    def verify(self, question: str, reply: str, passages: list[Passage], *, strict: bool = True) -> Answer:
+    def verify(self, question: str, reply: str, passages: list[Passage], *, strict: bool = True,
+               views: list["PassageView"] | None = None) -> Answer:
         """Check every citation of ``reply`` against ``passages`` (source ``[n]`` is
-        ``passages[n-1]``) and return the verified :class:`Answer` (or a refusal)."""
+        ``passages[n-1]``) and return the verified :class:`Answer` (or a refusal). ``views``: the
+        passages' :meth:`view` when the caller already made them."""
         reply = strip_invisible(reply.encode("utf-8", "replace").decode("utf-8"))  # lone surrogates, RLO
         reply = _CONTROL.sub(" ", reply)
         seen: set[str] = set()  # a sentence repeated word for word counts once
@@ -211,7 +210,7 @@ class CitationChecker:
         spans: dict[str, tuple[Passage, list[str], list[np.ndarray]]] = {}
         verdicts: list[SentenceVerdict] = []
         raw_cites = held = attributed = 0
-        views = [self.view(p) for p in passages]
+        views = views if views is not None else [self.view(p) for p in passages]
         # spaCy over every sentence of the reply in one batch, then over the passage sentences
         # whose parse the role check needs, in a second one (several times faster than one by one)
         prepare([s for s, _ in parsed])
