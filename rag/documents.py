@@ -427,7 +427,7 @@ def read_header(text: str) -> tuple[str, dict]:
     start = sum(len(x) + 1 for x in lines[:first])
     line = lines[first].rstrip()
     if first + 1 < len(lines) and _URL_LINE.match(lines[first + 1]) and is_title_like(line.strip()):
-        found["title"] = line.strip()
+        found["title"] = re.sub(r"^#{1,6}\s+", "", line.strip())  # a Markdown "# Title" line
         found["url"] = lines[first + 1].strip()
         u0 = start + len(lines[first]) + 1
         return _blank(text, u0, u0 + len(lines[first + 1])), found

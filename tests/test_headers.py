@@ -29,6 +29,8 @@ def test_title_and_site_line_and_front_matter():
     assert found == {"title": "Mill reopens", "url": "https://example.org/mill", "author": "A. Writer",
                      "date": "2024-05-04"}
     assert text.strip() == "Body." and len(text) == len(fm)
+    text, found = read_header("# The history of tea\nhttps://example.net/tea\n\nBody.\n")
+    assert found == {"title": "The history of tea", "url": "https://example.net/tea"}  # no "#" in the title
     plain = "Tag Archive for: Interpol\n\nThe case for Taiwan\n\nBody text here.\n"
     assert read_header(plain) == (plain, {})  # no header: unchanged
     assert read_header("Notes\n\n---\ntitle: x\n---\n")[1] == {}  # front matter only at the very start
