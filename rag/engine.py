@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .answerer import ExtractiveAnswerer
@@ -18,7 +20,8 @@ from .ingest import IngestReport, build_index
 from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
-from .store import FORMAT_VERSION, IndexNotFoundError, current_version, load_index, read_manifest, write_lock
+from .store import (FORMAT_VERSION, IndexError_, IndexNotFoundError, current_version, load_index, read_manifest,
+                    write_lock)
 from .text import strip_invisible
 from .types import Answer, Passage
 from .vectors import set_search_threads
@@ -26,6 +29,29 @@ from .vectors import set_search_threads
 #: Control characters (C0, DEL, C1): a space in questions (a line or field break separates words).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _PRONOUN = re.compile(r"\b(he|she|it|they|him|his|her|its|their|them|this|that|these|those)\b", re.I)
+
+
+#: How often, in seconds, an engine looks at its index's ``CURRENT`` file for a newer version.
+RELOAD_CHECK_S = 0.5
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One loaded index version and the components built on it."""
+
+    version: str
+    stored: object
+    retriever: HybridRetriever
+    answerer: ExtractiveAnswerer
+    checker: object
+
+
+def _version_name(index_dir: Path) -> str | None:
+    """The name of the live version folder (the ``CURRENT`` file), or ``None`` without one."""
+    try:
+        return (index_dir / "CURRENT").read_text().strip() or None
+    except OSError:
+        return None
 
 
 def default_sources() -> list[Document]:
@@ -110,35 +136,70 @@ def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
     return q, notices
 
 
+def _text_of(content) -> str | None:
+    """The text of a message's content: a string; a list of content blocks (OpenAI's and Gradio's
+    ``{"type": "text", "text": ...}``, or plain strings; files and images are skipped); or one such
+    block. ``None`` when it holds no text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        text = content.get("text")
+        return text if isinstance(text, str) else None
+    if isinstance(content, (list, tuple)):
+        parts = [t for t in map(_text_of, content) if t]
+        return " ".join(parts) if parts else None
+    return None
+
+
 def _turns(history: list | None) -> list[str]:
-    """The user turns of a chat history given as ``[(user, assistant), ...]`` pairs or as
-    ``[{"role": ..., "content": ...}, ...]`` messages."""
+    """The user turns of a chat history, as text. Accepted forms: ``[(user, assistant), ...]``
+    pairs; role/content messages as dicts (``{"role": "user", "content": ...}``) or objects with
+    ``role`` and ``content`` attributes (Gradio's ``ChatMessage``), whose content is a string or a
+    list of content blocks (:func:`_text_of`)."""
     out = []
     for turn in history or []:
-        if isinstance(turn, dict):
-            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
-                out.append(turn["content"])
+        role = turn.get("role") if isinstance(turn, dict) else getattr(turn, "role", None)
+        if role is not None:
+            content = turn.get("content") if isinstance(turn, dict) else getattr(turn, "content", None)
+            text = _text_of(content) if role == "user" else None
+            if text and text.strip():
+                out.append(text)
         elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
             out.append(turn[0])
     return out
 
 
+def _names(text: str, question: str) -> list[str]:
+    """Capitalised names in ``text`` not already in ``question``: mid-sentence ones first, else
+    any that do not open with a question word."""
+    names = re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", text)
+    names = [n for n in names if n.lower() not in question.lower()]
+    if not names:
+        words = re.findall(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", text)
+        names = [w for w in words if w.split()[0].lower() not in _QUESTION_WORDS and w.lower() not in question.lower()]
+    return names
+
+
+_QUESTION_WORDS = {"who", "what", "when", "where", "why", "how", "which", "is", "did", "does", "do", "was", "are"}
+
+#: How many earlier user turns a follow-up may reach back for the names its pronouns stand for.
+CONDENSE_TURNS = 3
+
+
 def condense_offline(question: str, history: list | None) -> str:
     """Rewrite a follow-up into a standalone question without a model: when the question leans
-    on a pronoun ("When was he elected?"), the capitalised names of the previous user turn are
-    carried over ("When was he elected? (Meng Hongwei)"). Other questions pass unchanged."""
+    on a pronoun ("When was he elected?"), the capitalised names of the latest of the last
+    :data:`CONDENSE_TURNS` user turns that has any are carried over ("When was he elected? (Meng
+    Hongwei)"); a 3rd turn reaches the names of the 1st when the 2nd was a follow-up too. Other
+    questions pass unchanged."""
     turns = _turns(history)
     if not turns or not _PRONOUN.search(question):
         return question
-    prev = turns[-1]
-    names = re.findall(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", prev)
-    names = [n for n in names if n.lower() not in question.lower()]
-    if not names:
-        words = re.findall(r"\b[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*", prev)
-        names = [w for w in words if w.split()[0].lower() not in {"who", "what", "when", "where",
-                                                                    "why", "how", "which", "is", "did",
-                                                                    "does", "do", "was", "are"}]
-    return f"{question} ({', '.join(dict.fromkeys(names))})" if names else question
+    for prev in reversed(turns[-CONDENSE_TURNS:]):
+        names = _names(prev, question)
+        if names:
+            return f"{question} ({', '.join(dict.fromkeys(names))})"
+    return question
 
 
 def question_threading(embedder: Embedder, threads: int | None = None) -> None:
@@ -179,17 +240,60 @@ class Engine:
             index_dir = self.settings.default_index_dir
             self.built = ensure_default_index(index_dir, self.embedder)
         self.index_dir = Path(index_dir)
-        self.stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
-        self.retriever = HybridRetriever(self.stored, self.stored.bm25, alpha=self.settings.alpha,
-                                         rerank=self.settings.rerank)
-        self.answerer = ExtractiveAnswerer(self.stored, refuse_below=self.settings.refuse_below)
-        from .grounding import CitationChecker
-
-        self.checker = CitationChecker(self.answerer.stats, self.embedder, self.stored)
+        self._snap = self._load()
+        self._checked = time.monotonic()
+        self._reload_lock = threading.Lock()
         self._chats: dict = {}
         self._chat_lock = threading.Lock()
         question_threading(self.embedder, self.settings.embed_threads)  # after any build of the index
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
+
+    def _load(self) -> _Snapshot:
+        stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
+        retriever = HybridRetriever(stored, stored.bm25, alpha=self.settings.alpha, rerank=self.settings.rerank)
+        answerer = ExtractiveAnswerer(stored, refuse_below=self.settings.refuse_below)
+        from .grounding import CitationChecker
+
+        return _Snapshot(stored.version, stored, retriever, answerer, CitationChecker(answerer.stats, self.embedder, stored))
+
+    def snapshot(self) -> _Snapshot:
+        """The index version questions are answered from now: the live version on disk, checked at
+        most every :data:`RELOAD_CHECK_S` seconds. A version committed by any process (``rag
+        ingest``, ``rag remove``, another server) is loaded once, by one thread, while the others
+        keep answering from the old one; a question uses one snapshot from start to end, so it
+        never mixes two versions. A version that cannot be loaded (removed by a newer commit while
+        being read, or damaged) leaves the current one in use until the next check."""
+        now = time.monotonic()
+        if now - self._checked < RELOAD_CHECK_S or not self._reload_lock.acquire(blocking=False):
+            return self._snap
+        try:
+            self._checked = now
+            if _version_name(self.index_dir) not in (None, self._snap.version):
+                try:
+                    self._snap = self._load()
+                except (IndexError_, OSError):
+                    pass  # keep answering from the version in memory; try again at the next check
+            return self._snap
+        finally:
+            self._reload_lock.release()
+
+    @property
+    def stored(self):
+        """The loaded index (:class:`rag.store.StoredIndex`) of the current snapshot."""
+        return self.snapshot().stored
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        return self.snapshot().retriever
+
+    @property
+    def answerer(self) -> ExtractiveAnswerer:
+        return self.snapshot().answerer
+
+    @property
+    def checker(self):
+        """The citation checker (:class:`rag.grounding.CitationChecker`) of the current snapshot."""
+        return self.snapshot().checker
 
     @property
     def chunks(self):
@@ -248,10 +352,11 @@ class Engine:
         chat = self._chat(config)
         standalone = self._condense(q, history, chat)
         qvec = self.embedder.encode([standalone])[0]
-        passages = self.retriever.retrieve(standalone, qvec, k)
-        views = [self.checker.view(p) for p in passages]  # sentences, vectors, text addressed to an AI
-        planted = self.checker.instructions(views)  # never an answer
-        answer = self.answerer.run(standalone, qvec, passages, skip=planted)
+        snap = self.snapshot()  # one index version for the whole question
+        passages = snap.retriever.retrieve(standalone, qvec, k)
+        views = [snap.checker.view(p) for p in passages]  # sentences, vectors, text addressed to an AI
+        planted = snap.checker.instructions(views)  # never an answer
+        answer = snap.answerer.run(standalone, qvec, passages, skip=planted)
         answer.flagged = [{"chunk_id": p.chunk.id, "title": p.chunk.title, "instructions": planted[p.chunk.id]}
                           for p in passages if p.chunk.id in planted]
         if chat is not None and answer.refused:
@@ -268,7 +373,7 @@ class Engine:
                     reply = "".join(parts)
                 else:
                     reply = chat.complete(messages)
-                answer = self.checker.verify(standalone, reply, passages, strict=strict, views=views)
+                answer = snap.checker.verify(standalone, reply, passages, strict=strict, views=views)
                 answer.mode = config.mode
             except LLMError as e:
                 notices.append(FALLBACK_NOTICE.format(error=str(e)))

@@ -80,6 +80,7 @@ class StoredIndex:
     bm25: object = None
     entities: np.ndarray | None = None
     sent_flags: np.ndarray | None = None
+    version: str = ""  #: name of the version folder this was loaded from
 
     @cached_property
     def row_of(self) -> dict[str, int]:
@@ -295,4 +296,4 @@ def load_index(index_dir: str | Path, *, embedder_name: str, dim: int, with_bm25
             f"The index at {index_dir} is inconsistent: {len(vectors)} vectors, {len(chunks)} "
             f"chunks, manifest says {manifest.get('count')}. {fix}")
     return StoredIndex(index_dir, manifest, chunks, vectors, sentences, sent_vectors, bm25,
-                       entities=entities, sent_flags=sent_flags)
+                       entities=entities, sent_flags=sent_flags, version=version.name)
