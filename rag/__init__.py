@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "list_indexes": "engine", "remove_documents": "engine", "index_stats": "engine",
+    "ConversationStore": "conversations", "ConversationNotFound": "conversations",
     "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types", "ShortAnswer": "types",
     "Settings": "settings", "CANNOT_ANSWER": "prompts",
     "IndexMismatchError": "store", "IndexNotFoundError": "store", "IndexCorruptError": "store",

@@ -228,7 +228,7 @@ def table_row(cells: list[str]) -> str:
 
 
 def _html_meta(soup) -> dict:
-    """Title, canonical URL, author and date from a page's ``<head>`` (Open Graph, Dublin Core,
+    """Title, canonical URL, author, date and site name from a page's ``<head>`` (Open Graph, Dublin Core,
     ``article:*`` and plain ``<meta name>`` tags, ``<link rel=canonical>``, ``<time datetime>``).
     Keys are present only when found."""
     def meta(*names):
@@ -241,7 +241,8 @@ def _html_meta(soup) -> dict:
     out = {"title": meta("og:title", "dc.title", "DC.title", "twitter:title"),
            "author": meta("author", "article:author", "dc.creator", "DC.creator", "byl"),
            "date": meta("article:published_time", "date", "dc.date", "DC.date", "pubdate",
-                        "og:published_time")}
+                        "og:published_time"),
+           "site": meta("og:site_name", "dc.publisher", "DC.publisher")}
     link = soup.find("link", rel=lambda r: r and "canonical" in (r if isinstance(r, list) else [r]))
     url = (link.get("href") if link else None) or meta("og:url")
     if url and re.match(r"^https?://", url.strip()):

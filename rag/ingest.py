@@ -72,6 +72,12 @@ def paragraph_key(text: str) -> str:
     return hashlib.sha1(" ".join(_WORDS.findall(fold(text))).encode()).hexdigest()
 
 
+def _meta_text(value) -> str | None:
+    """A metadata value as short text (a YAML date becomes ISO text), or None when empty."""
+    text = " ".join(str(value).split())[:200] if value not in (None, "") else ""
+    return text or None
+
+
 def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk]:
     """Chunk every document (ids unique across documents), sized to the embedder's window; a
     chunk of a paged document (PDF) gets the page its text starts on; a one-article document
@@ -92,9 +98,14 @@ def chunk_documents(documents: list[Document], embedder: Embedder) -> list[Chunk
             for c in chunks[first:]:
                 c.page = doc.page_of(c.start)
         named = doc.meta.get("title_from_sidecar") or doc.meta.get("title_from_header")
-        if named and len({c.article for c in chunks[first:]}) == 1:
+        one_article = len({c.article for c in chunks[first:]}) == 1
+        if named and one_article:
             for c in chunks[first:]:  # the sidecar or the file's header names its one article
                 c.title = doc.title
+        site = _meta_text(doc.meta.get("site"))
+        author, date = (_meta_text(doc.meta.get("author")), _meta_text(doc.meta.get("date"))) if one_article else (None, None)
+        for c in chunks[first:]:  # for bibliographies; a page of several articles has no one author
+            c.author, c.site, c.date = author, site, date
     return chunks
 
 

@@ -31,6 +31,9 @@ class Chunk:
     source: str
     article: int = 0
     page: int | None = None
+    author: str | None = None  #: from the document's metadata (one-article documents only)
+    site: str | None = None  #: site or publisher, from the metadata or a "Title | Site" line
+    date: str | None = None  #: publication date as the document gives it
 
     @property
     def paragraph(self) -> int:
@@ -80,7 +83,8 @@ class Citation:
     ``quote`` is the exact sentence(s) of the passage the answer rests on (a substring of the
     chunk text); ``score`` is the passage's retrieval score; ``file`` the name of the file the
     passage was read from (without its folder; None for text given directly), so two files with
-    the same title can be told apart.
+    the same title can be told apart; ``author``, ``site`` and ``date`` come from the document's
+    metadata when it gives them (for a bibliography).
     """
 
     number: int
@@ -92,6 +96,9 @@ class Citation:
     score: float
     page: int | None = None
     file: str | None = None
+    author: str | None = None
+    site: str | None = None
+    date: str | None = None
 
     @classmethod
     def of(cls, passage: "Passage", number: int, quote: str) -> "Citation":
@@ -101,7 +108,8 @@ class Citation:
         at = c.text.find(quote) if quote else -1
         return cls(number=number, chunk_id=c.id, title=c.title, url=c.url,
                    paragraph=c.paragraph_at(at) if at >= 0 else c.paragraph,
-                   quote=quote, score=passage.score, page=c.page, file=name)
+                   quote=quote, score=passage.score, page=c.page, file=name,
+                   author=c.author, site=c.site, date=c.date)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -187,6 +195,28 @@ class Answer:
             "short_answer": self.short_answer.to_dict() if self.short_answer else None,
             "flagged": [dict(f) for f in self.flagged],
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Answer":
+        """The Answer that :meth:`to_dict` gave ``d`` (a saved turn reopened). Passages keep the
+        file name only; ``sentences`` stay dicts. Unknown keys are ignored."""
+        def known(klass, data: dict) -> dict:
+            names = klass.__dataclass_fields__
+            return {k: v for k, v in data.items() if k in names}
+
+        passages = []
+        for p in d.get("passages", []):
+            chunk = Chunk(**known(Chunk, {**p, "id": p.get("chunk_id", p.get("id"))}))
+            passages.append(Passage(chunk, p.get("score", 0.0), p.get("rank", 0), p.get("dense")))
+        sa = d.get("short_answer")
+        return cls(question=d.get("question", ""), text=d.get("text", ""),
+                   citations=[Citation(**known(Citation, c)) for c in d.get("citations", [])],
+                   passages=passages, refused=bool(d.get("refused")), reason=d.get("reason", ""),
+                   notices=list(d.get("notices", [])), mode=d.get("mode", "extractive"),
+                   standalone_question=d.get("standalone_question"), sentences=list(d.get("sentences", [])),
+                   grounding=dict(d.get("grounding", {})),
+                   short_answer=ShortAnswer(**known(ShortAnswer, sa)) if sa else None,
+                   flagged=[dict(f) for f in d.get("flagged", [])])
 
     def to_markdown(self) -> str:
         """The answer with a numbered source list, as Markdown (for copying)."""
