@@ -1,5 +1,6 @@
 """The web chat, for real: Gradio on free loopback ports, gradio_client, and Debian chromium
 driven by Playwright."""
+import json
 import os
 import re
 from pathlib import Path
@@ -72,7 +73,7 @@ def test_browser_cited_answer_chip_opens_highlighted_source(server, browser, tmp
     page.wait_for_function("document.querySelector('#question textarea').value.includes('September 2017')")
     page.locator("#ask").click()
     chat = page.locator("#chat")
-    chip = chat.locator('a[href="#source-1"]').first
+    chip = chat.locator('a[href="#source-1-1"]').first
     chip.wait_for(timeout=60_000)
     assert "3,000" in chat.inner_text()
     assert chat.locator("strong", has_text="3,000").count() >= 1  # the short answer in bold
@@ -81,7 +82,7 @@ def test_browser_cited_answer_chip_opens_highlighted_source(server, browser, tmp
     chip.click()
     active = page.locator("#sources .source.active")
     active.wait_for(timeout=5_000)
-    assert active.get_attribute("id") == "source-1"
+    assert active.get_attribute("id") == "source-1-1"
     assert "paragraph 7" in active.inner_text() and re.search(r"retrieved #\d, similarity 0\.\d\d", active.inner_text())
     assert "3,000 active investigations" in active.locator("mark").first.inner_text()
     link = active.locator("a").first.get_attribute("href")
@@ -121,7 +122,7 @@ def test_hostile_document_markup_is_shown_as_text(tmp_path, embedder, browser):
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(url)
         _ask(page, "How many container ships did the harbour count in March?")
-        page.locator('#chat a[href="#source-1"]').first.wait_for(timeout=60_000)
+        page.locator('#chat a[href="#source-1-1"]').first.wait_for(timeout=60_000)
         page.wait_for_function("document.querySelector('#sources').innerText.includes('onerror=alert(1)')",
                                timeout=10_000)  # the sources panel rendered
         assert "<img src=x onerror=alert(1)>" in page.locator("#sources").inner_text()
@@ -180,18 +181,22 @@ def test_browser_upload_then_ask(tmp_path, embedder, browser):
     try:
         page = browser.new_page()
         page.goto(url)
-        page.get_by_text("Add articles to this index").click()
+        page.get_by_text("Add articles to a collection of yours").click()
+        page.locator("#collection input, #collection textarea").first.fill("glaciers")
         page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
         # the upload is done when the file's row (name and size) is listed
         page.wait_for_function("document.querySelector('#upload').innerText.includes('.md')", timeout=30_000)
         page.locator("#add").click()
-        page.locator("#added").get_by_text("added 1 file").wait_for(timeout=90_000)
+        page.locator("#added").get_by_text("added 1 file(s) to the collection glaciers").wait_for(timeout=90_000)
         _ask(page, "How far did the Aletsch glacier retreat in 2023?")
-        page.locator('#chat a[href="#source-1"]').first.wait_for(timeout=60_000)
+        page.locator('#chat a[href="#source-1-1"]').first.wait_for(timeout=60_000)
         assert "51 metres" in page.locator("#chat").inner_text()
         assert "Glacier survey" in page.locator("#sources").inner_text()
         page.close()
-        stored = tmp_path / "uploads" / "mine"
-        assert sorted(p.name for p in stored.iterdir()) == ["Rapport d_été.md"]
+        # the file went into the user's own collection; the index the chat started on is unchanged
+        root = Path(os.environ["RAG_INDEX_ROOT"])
+        stored = list(root.glob("users/*/uploads/glaciers/*"))
+        assert [p.name for p in stored] == ["Rapport d_été.md"]
+        assert [s["title"] for s in json.loads(next((tmp_path / "mine").glob("v-*/manifest.json")).read_text())["sources"]] == ["notes"]
     finally:
         demo.close()
