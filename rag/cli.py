@@ -221,6 +221,13 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_mcp(args) -> int:
+    from .mcp_server import serve_stdio
+
+    serve_stdio(args.index)
+    return 0
+
+
 def cmd_eval(args) -> int:
     from .evaluate import evaluate, format_table, plot_recall
 
@@ -273,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1")
     sp.add_argument("--port", type=int, default=7860)
     sp.set_defaults(func=cmd_serve)
+
+    sp = with_index(sub.add_parser("mcp", help="serve search_articles and ask_articles to MCP clients over stdio"))
+    sp.set_defaults(func=cmd_mcp)
 
     sp = with_index(sub.add_parser("eval", help="score retrieval and answers on a QA file (JSONL)"))
     sp.add_argument("qa", metavar="QA.jsonl")

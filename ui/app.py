@@ -29,6 +29,7 @@ from pathlib import Path  # noqa: E402
 from rag import (CANNOT_ANSWER, SUFFIXES, Answer, ConversationNotFound, ConversationStore, Engine,  # noqa: E402
                  list_indexes)
 from rag.engine import ingest  # noqa: E402  (rag.ingest is the module of the same name)
+from rag.openai_compat import auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
 
 #: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``).
 MAX_UPLOAD_MB = float(os.environ.get("RAG_UI_MAX_UPLOAD_MB") or 20)
@@ -308,12 +309,12 @@ def _conversation_choices(store: ConversationStore, user: str) -> list[tuple[str
     return [(c.title, c.id) for c in store.list(user)]
 
 
-def build_app(engine: Engine, *, store: ConversationStore | None = None) -> gr.Blocks:
+def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: EnginePool | None = None) -> gr.Blocks:
     """The chat UI, starting on ``engine``'s index. Conversations are saved in ``store``
     (default: ``conversations.sqlite3`` under the index root). Each browser session has its own
     index choice, collections and conversation; the user is the login when ``RAG_UI_AUTH`` is on,
     else a random id kept in the browser's local storage."""
-    pool = EnginePool(engine)
+    pool = pool or EnginePool(engine)
     store = store or ConversationStore(pool.root / "conversations.sqlite3")
     start_index = str(engine.index_dir)
 
@@ -514,37 +515,29 @@ def _credit(engine: Engine) -> str:
     return f"<small>Index: {html.escape(str(engine.index_dir))}</small>"
 
 
-def auth_from_env(value: str | None = None) -> list[tuple[str, str]] | None:
-    """Logins from ``RAG_UI_AUTH``: ``user:password``, several separated by commas, or the path of
-    a file with one ``user:password`` a line. ``None`` when unset. Raises ``ValueError`` for an
-    entry without a colon (the message names the entry's position, never the password)."""
-    value = os.environ.get("RAG_UI_AUTH", "") if value is None else value
-    if not value.strip():
-        return None
-    if os.path.isfile(value):
-        with open(value, encoding="utf-8") as f:
-            entries = [line.strip() for line in f if line.strip() and not line.startswith("#")]
-    else:
-        entries = [e.strip() for e in value.split(",") if e.strip()]
-    pairs = []
-    for i, e in enumerate(entries, 1):
-        user, sep, password = e.partition(":")
-        if not sep or not user or not password:
-            raise ValueError(f"RAG_UI_AUTH entry {i} is not of the form user:password")
-        pairs.append((user, password))
-    return pairs
-
-
 def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent_thread_lock: bool = False,
            auth: list[tuple[str, str]] | None = None, quiet: bool = False, store: ConversationStore | None = None):
     """Launch the chat for ``engine`` on ``host:port``: share links off, a queue running at most
     4 answers at once, optional logins, conversations saved in ``store`` (default: under the index
-    root). Returns ``(demo, launch result)``."""
-    demo = build_app(engine, store=store)
+    root). The same port serves the OpenAI-compatible ``/v1/models`` and ``/v1/chat/completions``
+    (:mod:`rag.openai_compat`; model ``default`` is ``engine``'s index, the other names are the
+    indexes under the index root). Returns ``(demo, launch result)``."""
+    pool = EnginePool(engine)
+    demo = build_app(engine, store=store, pool=pool)
+
+    def engine_for(model: str):
+        if model == "default":
+            return engine
+        path = next((p for p in list_indexes(pool.root) if p.name == model), None)
+        return pool.get(str(path)) if path is not None else None
+
+    def models() -> list[str]:
+        return ["default", *(p.name for p in list_indexes(pool.root) if p != engine.index_dir)]
+
+    api = openai_router(engine_for, models)
     demo.queue(default_concurrency_limit=4, max_size=64)
     result = demo.launch(server_name=host, server_port=port, share=False, css=CSS, head=HEAD,
                          max_file_size=f"{MAX_UPLOAD_MB:g}mb",
                          prevent_thread_lock=prevent_thread_lock, footer_links=["api"], auth=auth,
-                         quiet=quiet)
+                         quiet=quiet, app_kwargs={"routes": list(api.routes)})
     return demo, result
-

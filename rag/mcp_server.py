@@ -1,0 +1,60 @@
+"""A Model Context Protocol server: the articles as two tools for agents and editor assistants.
+
+- ``search_articles(query, k=5)``: the top-``k`` passages (hybrid retrieval), each with its chunk
+  id, title, URL, paragraph, score and text.
+- ``ask_articles(question)``: the grounded answer with its ``[n]`` citations (title, URL,
+  paragraph, the quoted sentence), or a refusal with its reason.
+
+``rag mcp`` serves them over stdio (the ``mcp`` package's FastMCP). Client configuration, e.g.
+for Claude Desktop or an editor::
+
+    {"mcpServers": {"articles": {"command": "/path/to/.venv/bin/rag", "args": ["mcp"]}}}
+"""
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any
+
+from .settings import MAX_K
+
+
+def build_server(engine):
+    """The FastMCP server with both tools over ``engine`` (a :class:`rag.Engine`)."""
+    from mcp.server.fastmcp import FastMCP
+
+    server = FastMCP("articles", instructions=(
+        "Search and question the indexed articles. Answers cite passages as [n]; when the articles "
+        "don't say, ask_articles says so (refused=true)."))
+
+    @server.tool()
+    def search_articles(query: str, k: int = 5) -> list[dict[str, Any]]:
+        """Search the articles: the top-k passages for the query (1 <= k <= 50), best first, each
+        with chunk id, title, URL, paragraph number, retrieval score and text."""
+        if not isinstance(k, int) or not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}, got {k!r}")
+        return [{"id": p.chunk.id, "title": p.chunk.title, "url": p.chunk.url, "paragraph": p.chunk.paragraph,
+                 "page": p.chunk.page, "rank": p.rank, "score": round(float(p.score), 4), "text": p.chunk.text}
+                for p in engine.retrieve(query, k=k)]
+
+    @server.tool()
+    def ask_articles(question: str) -> dict[str, Any]:
+        """Answer a question from the articles: the answer with [n] citations (title, URL,
+        paragraph, quoted sentence), or refused=true with the reason when the articles don't say."""
+        a = engine.ask(question).to_dict()
+        return {"answer": a["text"], "refused": a["refused"], "reason": a["reason"],
+                "short_answer": (a["short_answer"] or {}).get("text"),
+                "citations": [{k: c[k] for k in ("number", "title", "url", "paragraph", "page", "quote", "chunk_id")}
+                              for c in a["citations"]]}
+
+    return server
+
+
+def serve_stdio(index_dir=None) -> None:
+    """Load the engine (its messages go to stderr: stdout is the protocol's channel), then serve
+    the tools over stdio until the client closes it."""
+    from .engine import Engine
+
+    with contextlib.redirect_stdout(sys.stderr):
+        engine = Engine(index_dir)
+    build_server(engine).run("stdio")
