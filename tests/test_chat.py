@@ -332,3 +332,44 @@ def test_browser_conversation_survives_sigkill_mid_answer(browser, index_root, t
             ctx.close()
             server.send_signal(signal.SIGTERM)
             server.wait(30)
+
+
+def _login(browser, url, user, password):
+    ctx = browser.new_context()  # a fresh browser: nothing in its local storage
+    page = ctx.new_page()
+    page.goto(url)
+    page.locator("input:not([type=password])").first.fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.locator("#question textarea").wait_for(timeout=30_000)
+    return ctx, page
+
+
+@pytest.mark.slow
+def test_browser_conversations_belong_to_the_login(engine, browser, tmp_path):
+    from rag.conversations import ConversationStore
+    from ui.app import launch
+
+    port = free_port()
+    store = ConversationStore(tmp_path / "conversations.sqlite3")
+    demo, _ = launch(engine, "127.0.0.1", port, prevent_thread_lock=True, quiet=True, store=store,
+                     auth=[("ana", "s3cret"), ("bo", "pw2")])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        ctx, page = _login(browser, url, "ana", "s3cret")
+        _ask(page, KERRY[0], 1)
+        ctx.close()
+        assert [c.title for c in store.list("ana")] == [KERRY[0]] and store.list("bo") == []
+        # ana on another browser sees her conversation; bo does not
+        ctx, page = _login(browser, url, "ana", "s3cret")
+        page.locator("#conversations").get_by_text(KERRY[0]).wait_for(timeout=30_000)
+        ctx.close()
+        ctx, page = _login(browser, url, "bo", "pw2")
+        page.locator("#conversations").wait_for(timeout=30_000)
+        page.wait_for_function("document.querySelector('#conversations') !== null")
+        assert KERRY[0] not in page.locator("#conversations").inner_text()
+        _ask(page, "Who is Meng Hongwei?", 1)
+        assert [c.title for c in store.list("bo")] == ["Who is Meng Hongwei?"]
+        ctx.close()
+    finally:
+        demo.close()
