@@ -144,18 +144,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calibrate", action="store_true")
     args = ap.parse_args()
-    claims = load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl") + load("grounding_claims_extra2.jsonl")
+    claims = (load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl") + load("grounding_claims_extra2.jsonl")
+              + load("grounding_claims_blind.jsonl"))
     instr = (load("grounding_instructions.jsonl") + load("grounding_instructions_extra.jsonl")
-             + load("grounding_instructions_extra2.jsonl"))
+             + load("grounding_instructions_extra2.jsonl") + load("grounding_instructions_blind.jsonl"))
     emb = Embedder()
     if args.calibrate:
         print(f"MIN_SIMILARITY = {calibrate(claims, instr, emb):.2f}")
     checker = checker_for(claims, instr, emb)
     result = {"held": evaluate(checker, claims, instr, "held"),
               "calibrate": evaluate(checker, claims, instr, "calibrate"),
-              }
+              "blind_held": evaluate(checker, claims, instr, "blind_held"),
+              "blind_calibrate": evaluate(checker, claims, instr, "blind_calibrate")}
     result["ms_5_sentences"], result["ms_added_5_sentences"] = latency(emb)
-    for name in ("held", "calibrate"):
+    for name in ("held", "calibrate", "blind_held", "blind_calibrate"):
         print(f"{name}: {json.dumps(result[name])}", file=sys.stderr)
     print(json.dumps(result))
 
