@@ -67,11 +67,55 @@ def pipeline():
     return entities.pipeline(exclude=("senter", "ner"))
 
 
-def numbers(text: str) -> set[float]:
+def word_numbers(text: str, *, parts: bool = False) -> set[float]:
+    """Values of the number words in ``text``, a run read as one number: "two hundred and
+    seventy-seven" -> 277, "sixty thousand" -> 60000, "eighteen-dollar" -> 18, "a dozen" -> 12.
+    With ``parts``, each word's own value is added too (277, 2, 100, 70, 7: lenient, for passages)."""
+    out: set[float] = set()
+    total = current = 0.0
+    in_run = False
+
+    def close():
+        nonlocal total, current, in_run
+        if in_run:
+            out.add(total + current)
+        total = current = 0.0
+        in_run = False
+
+    words = _WORD.findall(fold(text))
+    for i, w in enumerate(words):
+        if w in _NUMBER_WORDS and w != "hundred":
+            v = float(_NUMBER_WORDS[w])
+            if in_run and current % 100 and (v >= 10 or current % 10):  # "twenty five" ok, "five six" not
+                if not (current % 10 == 0 and v < 10):
+                    close()
+            current += v
+            in_run = True
+        elif w == "hundred" or w in _SCALE:
+            mult = 100.0 if w == "hundred" else _SCALE[w]
+            if w == "hundred":
+                current = (current or 1.0) * 100
+            else:
+                total += (current or 1.0) * mult
+                current = 0.0
+            in_run = True
+        elif w == "and" and in_run and i + 1 < len(words) and words[i + 1] in _NUMBER_WORDS:
+            continue  # "two hundred and seven"
+        else:
+            close()
+        if parts and (w in _NUMBER_WORDS or w in _SCALE):
+            out.add(float(_NUMBER_WORDS.get(w) or _SCALE[w]))
+    close()
+    return out
+
+
+def numbers(text: str, *, lenient: bool = False) -> set[float]:
     """Numeric values in ``text``: digit groups ("3,000" -> 3000, "24–10" -> 24 and 10, "5th" ->
-    5) and number words ("three" -> 3)."""
+    5), number words read as one number per run ("three thousand" -> 3000; see
+    :func:`word_numbers`) and scaled digits ("2 million" -> 2 and 2,000,000). ``lenient`` (for a
+    passage) adds each number word's own value too."""
     out = {float(m.group(1).replace(",", "")) for m in _NUM.finditer(text)}
-    out |= {float(_NUMBER_WORDS[w]) for w in _WORD.findall(fold(text)) if w in _NUMBER_WORDS}
+    out |= word_numbers(text, parts=lenient)
     for m in _SCALED.finditer(text):  # "2 million" is also 2,000,000
         out.add(float(m.group(1).replace(",", "")) * _SCALE[m.group(2).lower()])
     return out
@@ -124,10 +168,20 @@ _AUX = {"do", "does", "did", "is", "are", "was", "were", "be", "been", "has", "h
         "also", "even", "always"}
 
 
+#: "not ... until" says when, not whether ("was not arrested until May" = "was arrested only in May").
+_NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\buntil\b)", re.I)
+
+
+def _affirmed(text: str) -> str:
+    """``text`` without the negations that do not deny (:data:`_NOT_UNTIL`)."""
+    return _NOT_UNTIL.sub(" ", text)
+
+
 def _negated_words(claim: str) -> set[str]:
     """Stems of the content words right after each negation in ``claim`` ("did not play in" ->
     {"play"})."""
     out = set()
+    claim = _affirmed(claim)
     for m in _NEGATION.finditer(claim):
         words = [w for w in _WORD.findall(fold(claim[m.end():m.end() + 60])) if w not in _AUX][:2]
         out |= {stem(w) for w in words}
@@ -311,7 +365,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     nears = [passage] if nearest is None else [nearest] if isinstance(nearest, str) else list(nearest)
     cdoc = _doc(claim)
     # numbers (dates' days and years included) and ordinals
-    p_nums, c_nums = numbers(passage + " " + title), numbers(claim)
+    p_nums, c_nums = numbers(passage + " " + title, lenient=True), numbers(claim)
     # the claim's ordinals: digits ("5th") and what spaCy reads as one ("fifth title", not "had
     # first intended"); the passage's: every form (lenient)
     c_ords = {int(m.group(1)) for m in _ORD_DIGITS.finditer(claim)} | {
@@ -355,14 +409,14 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                 and not any(t.text in r for r in reasons)):
             reasons.append(f"the passage does not name {t.text}")
     # polarity
-    c_neg = bool(_NEGATION.search(claim))
+    c_neg = bool(_NEGATION.search(_affirmed(claim)))
     if c_neg:  # what the claim negates must be negated in some sentence of the passage
         negated = _negated_words(claim)
-        agree = any(_NEGATION.search(x) and (not negated or negated & {stem(w) for w in _WORD.findall(fold(x))})
+        agree = any(_NEGATION.search(_affirmed(x)) and (not negated or negated & _negated_words(x))
                     for x in (sentences if sentences is not None else split_passage(passage)))
     else:  # the claim affirms: the sentences most like it must not negate what it states
         words = {stem(w) for w in _WORD.findall(fold(claim))}
-        agree = not any(_NEGATION.search(x) and _negated_words(x) & words for x in nears[:1])
+        agree = not any(_NEGATION.search(_affirmed(x)) and _negated_words(x) & words for x in nears[:1])
     if not agree:
         reasons.append("the passage states the opposite (a negation)" if c_neg
                        else "the passage states it with a negation")

@@ -33,14 +33,21 @@ from functools import cached_property
 
 import numpy as np
 
+from . import claims as claims_module
 from .claims import check_claim, needs_roles, prepare
 from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
 from .sentences import split_sentences
-from .text import TermStats, strip_invisible, terms
+from .text import TermStats, stem, strip_invisible, terms
 from .types import Answer, Citation, Passage
 
 MIN_COVERAGE = 0.5
+
+
+def _is_number_term(term: str) -> bool:
+    """A term that is a number ("3000") or a number word's stem ("eighteen", "thousand"): left out
+    of coverage, since "ten dollars" for "$10" is checked by value (:func:`rag.claims.numbers`)."""
+    return term.replace(".", "").isdigit() or term in _NUMBER_STEMS
 MIN_SIMILARITY = 0.4
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -115,6 +122,9 @@ def _cite(spans: dict, passage: Passage, sentence: str, vector: np.ndarray) -> N
     vecs.append(vector)
 
 
+_NUMBER_STEMS = frozenset(stem(w) for w in (*claims_module._NUMBER_WORDS, *claims_module._SCALE))
+
+
 class CitationChecker:
     """Verifies a generated reply against the numbered passages it was given.
 
@@ -165,7 +175,9 @@ class CitationChecker:
         keep = v.kept
         if not keep:
             return 0.0, 0.0, []
-        s_terms = terms(sentence)
+        # a number the passage writes another way ("ten" for "10") does not count against coverage:
+        # check_claim judges numbers by value
+        s_terms = [t for t in terms(sentence) if t in v.terms or not _is_number_term(t)]
         cov = self.stats.coverage(s_terms, v.terms) if s_terms else 0.0
         sims = v.vectors[keep] @ svec
         order = np.argsort(-sims)

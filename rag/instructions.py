@@ -51,15 +51,17 @@ EXEMPLARS = (
 #: Calibrated by bench/grounding.py on the calibration half of tests/data/grounding_instructions.jsonl.
 MIN_SIMILARITY = 0.53
 
-_AI = (r"(?:ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
+_AI = (r"(?:(?:virtual|digital|voice|smart|automated|ai|artificial) (?:assistants?|helpers?|agents?)|ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
        r"language models?|models?|bots?|agents?|helpers?|crawlers?|scrapers?|summari[sz]ers?|(?:automated|ai|"
        r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?))")
-_COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|should (?:always |only |now |also )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
+_COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
 _SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
                 r"recommend|call|portray|refer|summari[sz]e")
 _SPEECH = r"(?:" + _SPEECH_BASE + r")"
 RULES = re.compile(
     r"^\W{0,3}(?:system|assistant|ai|user|developer|admin)\s*:"  # a role prefix
+    r"|\[(?:system|assistant|ai|developer|admin|sys)\]"  # a bracketed role tag
+    r"|\bsystem prompt (?:update|change|override|addendum|amendment|patch)\b"
     r"|^\W{0,3}(?:hey |dear )?(?:ai|assistants?|chat ?bots?|models?|bots?|chatgpt|gpt|claude|gemini|copilot),"  # a vocative
     r"|\[/?inst\]|<\|?im_(?:start|end)\|?>|<!--\s*(?:system|assistant|ai|prompt)"
     r"|\b(?:ignore|disregard|forget|override|overrule|bypass)\b.{0,60}\b(?:instructions?|directives?|prompts?|"
@@ -69,7 +71,11 @@ RULES = re.compile(
     r"|\b(?:reveal|print|show|repeat|output)\b.{0,30}\bsystem prompt\b"
     r"|\bthe (?:correct |right |only )?answer to (?:any|every|all|each) (?:question|query|request)s?\b"
     r"|\b(?:note|message|instructions?|attention|reminder) (?:to|for) (?:the |any |all )?" + _AI + r"\b"
-    r"|\b(?:if|when|whenever) you are an? " + _AI + r"\b|\bto any " + _AI + r"\b"
+    r"|\b(?:if|when|whenever) you(?: are|['’]re) an? " + _AI + r"\b|\bto any " + _AI + r"\b"
+    r"|\b(?:when|whenever|if|once|as) (?:an?|any|the|your) " + _AI + r"\s+(?:is |are )?(?:summari[sz]|read|process|"
+    r"analy[sz]|answer|encounter|crawl|index|quot)\w*\s+(?:[^.!?]{0,15}\s)?this\b"
+    r"|\b(?:do not|don['’]t|never) (?:mention|say|state|reveal|discuss|tell|report|include)\b[^.!?]{0,80}\binstead\b"
+    r"|\binstead (?:say|state|claim|tell (?:the |them|users?|readers?)|answer|reply|respond|report|insist)\b"
     r"|\b" + _AI + r"\b[^.!?]{0,60}\b" + _COMMAND + r"\b"
     r"|\b(?:hey|dear|attention),? " + _AI + r"\b"
     r"|\b(?:tell|inform|remind|assure|convince)\s+(?:the\s+|all\s+|any\s+|your\s+)?(?:users?|readers?|people|"
@@ -118,6 +124,11 @@ OPENING_COMMAND = re.compile(
     r"|(?:tell|inform|remind|assure|warn)\s+(?:the |any |all |your |every )?(?:users?|readers?|people|them|anyone|"
     r"everyone|whoever|visitors?|customers?)\b)", re.IGNORECASE)
 
+#: An instruction whose content is the sentence before it ("Please make sure to say that.").
+_POINTS_BACK = re.compile(r"\b(?:say|state|mention|repeat|report|include|tell (?:them|users?|readers?|people)|"
+                          r"answer with|reply with|use) (?:that|this|it|the above|the previous (?:sentence|line))\W*$",
+                          re.IGNORECASE)
+
 _bank: np.ndarray | None = None
 _bank_lock = threading.Lock()
 
@@ -152,6 +163,9 @@ def find_instructions(sentences: list[str], vectors: np.ndarray | None, embedder
     if vectors is not None and embedder is not None:
         sims = similarity_to_bank(vectors, embedder)
         flagged = [f or float(x) >= min_similarity for f, x in zip(flagged, sims)]
+    for i in range(1, len(sentences)):  # "... Please make sure to say that.": what "that" is, is part of it
+        if flagged[i] and not flagged[i - 1] and _POINTS_BACK.search(sentences[i]):
+            flagged[i - 1] = True
     for i in range(len(sentences)):  # an instruction split over two sentences
         if not flagged[i] and any(flagged[j] for j in (i - 1, i + 1) if 0 <= j < len(sentences)):
             if OPENING_COMMAND.match(sentences[i].strip()) or re.match(r"^\W{0,2}when\b", sentences[i].strip(), re.I):
