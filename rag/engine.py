@@ -342,7 +342,8 @@ class Engine:
         arrive, then the final, citation-checked :class:`Answer` (always the last item). Offline
         mode yields only the Answer. Raises ``ValueError`` for an empty question or a bad mode."""
         from .llm import LLMError
-        from .prompts import FALLBACK_NOTICE, GATE_REASON, qa_messages
+        from .grounding import MODEL_REFUSED
+        from .prompts import FALLBACK_NOTICE, GATE_REASON, UNSUPPORTED_NOTICE, qa_messages
 
         k = self.settings.k if k is None else int(k)
         if not 1 <= k <= MAX_K:
@@ -373,8 +374,14 @@ class Engine:
                     reply = "".join(parts)
                 else:
                     reply = chat.complete(messages)
-                answer = snap.checker.verify(standalone, reply, passages, strict=strict, views=views)
-                answer.mode = config.mode
+                checked = snap.checker.verify(standalone, reply, passages, strict=strict, views=views)
+                if checked.refused and not answer.refused and checked.reason != MODEL_REFUSED:
+                    # nothing the model wrote held up against its sources: the extractive answer
+                    # (every sentence quoted from them) instead, said plainly
+                    notices.append(UNSUPPORTED_NOTICE)
+                else:
+                    answer = checked
+                    answer.mode = config.mode
             except LLMError as e:
                 notices.append(FALLBACK_NOTICE.format(error=str(e)))
         answer.question = question

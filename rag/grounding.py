@@ -42,6 +42,8 @@ from .text import TermStats, stem, strip_invisible, terms
 from .types import Answer, Citation, Passage
 
 MIN_COVERAGE = 0.5
+#: The reason of a refusal the model itself gave (kept as a refusal: the model read the sources).
+MODEL_REFUSED = "The model found no answer in the sources."
 
 
 def _is_number_term(term: str) -> bool:
@@ -215,7 +217,7 @@ class CitationChecker:
         seen: set[str] = set()  # a sentence repeated word for word counts once
         parsed = [(t, n) for t, n in parse(reply) if not (t in seen or seen.add(t))]
         if is_refusal(reply) or not parsed:
-            why = "The model found no answer in the sources." if parsed else "The model returned no text."
+            why = MODEL_REFUSED if parsed else "The model returned no text."
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
         vecs = self.embedder.encode([s for s, _ in parsed])
         numbers: dict[str, int] = {}

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from .settings import MAX_K
 
@@ -28,7 +30,7 @@ def build_server(engine):
         "don't say, ask_articles says so (refused=true)."))
 
     @server.tool()
-    def search_articles(query: str, k: int = 5) -> list[dict[str, Any]]:
+    def search_articles(query: str, k: Annotated[int, Field(ge=1, le=MAX_K)] = 5) -> list[dict[str, Any]]:
         """Search the articles: the top-k passages for the query (1 <= k <= 50), best first, each
         with chunk id, title, URL, paragraph number, retrieval score and text."""
         if not isinstance(k, int) or not 1 <= k <= MAX_K:

@@ -157,8 +157,12 @@ def openai_router(engine_for: Callable[[str], object | None], models: Callable[[
         k = body.get("k", body.get("top_k"))
         try:
             question, history = split_messages(body.get("messages"))
-            if k is not None and (not isinstance(k, int) or not 1 <= k <= MAX_K):
+            if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K):
                 raise ValueError(f"k must be an integer between 1 and {MAX_K}, got {k!r}")
+            if not isinstance(body.get("stream", False), bool):
+                raise ValueError(f"stream must be true or false, got {body.get('stream')!r}")
+            if body.get("n", 1) != 1 or isinstance(body.get("n", 1), bool):
+                raise ValueError("n must be 1: there is one checked answer per question")
             from starlette.concurrency import run_in_threadpool
 
             answer = await run_in_threadpool(engine.ask, question, k=k, history=history)

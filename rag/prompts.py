@@ -49,3 +49,8 @@ def qa_messages(question: str, passages) -> list[dict]:
     """Chat messages asking ``question`` over the numbered ``passages``."""
     return [{"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": QA_PROMPT.format(sources=format_sources(passages), question=question)}]
+
+#: Shown when no sentence of the generated answer was supported by its sources, so the offline
+#: extractive answer (quoted from them) is given instead.
+UNSUPPORTED_NOTICE = ("The model's answer did not hold up against its sources (no sentence was supported), "
+                      "so the answer quoted from the articles is shown instead.")

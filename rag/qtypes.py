@@ -87,6 +87,10 @@ _RULES: list[tuple[re.Pattern, AnswerType]] = [(re.compile(p), t) for p, t in [
 ]]
 
 
+#: "Who is Meng Hongwei?": a definition question about a named person (its answer describes them).
+_WHO_IS_NAME = re.compile(r"^\s*[Ww]ho\s+(?:is|was|are|were)\s+(?:the\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*\s*\??\s*$")
+
+
 def expected_type(question: str) -> AnswerType | None:
     """The answer type ``question`` expects, or ``None`` (a "why" or "what is X" question, say).
 
@@ -95,6 +99,8 @@ def expected_type(question: str) -> AnswerType | None:
     q = " ".join(question.lower().split())
     if re.match(r"^\s*(?:why|for what reason)\b", q):
         return REASON
+    if _WHO_IS_NAME.match(question):  # "Who is Meng Hongwei?" asks for a description, not a name
+        return None
     if re.match(r"^\s*how (?:did|does|do|was|were|is|are|can|could|will|would|should|has|have)\b", q):
         return None
     for pattern, t in _RULES:

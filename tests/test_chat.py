@@ -224,6 +224,19 @@ def test_browser_follow_ups_and_old_chips(chat_server, browser):
     # the conversation is saved with its three turns, under the browser's own id
     (conv,) = [c for u in _users(store) for c in store.list(u)]
     assert conv.turns == 3 and conv.title == KERRY[0]
+    page.get_by_text("Copy the answer with its citations").click()
+    copy = page.locator("#answer-md textarea")
+    copy.wait_for(timeout=10_000)
+    assert "shared understanding" in copy.input_value()  # the copy box: the latest answer
+    # the chat's own clear button starts a new conversation: nothing of the old one carries over
+    page.locator("#chat button[aria-label='Clear']").first.click()
+    page.wait_for_function("document.querySelectorAll('#chat a[href^=\"#source-\"]').length === 0")
+    page.wait_for_function("document.querySelector('#answer-md textarea').value === ''")
+    _ask(page, "Who won the 2022 FIFA World Cup?", 1)  # refused
+    _ask(page, "What is Interpol's main function?", 2)
+    assert "Searched for" not in page.locator("#chat").inner_text()
+    convs = sorted((c.turns, c.title) for u in _users(store) for c in store.list(u))
+    assert convs == [(2, "Who won the 2022 FIFA World Cup?"), (3, KERRY[0])]
     page.close()
 
 

@@ -79,9 +79,11 @@ def test_openai_endpoint_rejects_wrong_keys_and_bad_requests(api):
         good.chat.completions.create(model="nope", messages=[{"role": "user", "content": Q_3000}])
     with pytest.raises(openai.BadRequestError, match="no user message"):
         good.chat.completions.create(model="default", messages=[{"role": "system", "content": "hi"}])
-    with pytest.raises(openai.BadRequestError, match="between 1 and 50"):
-        good.chat.completions.create(model="default", messages=[{"role": "user", "content": Q_3000}],
-                                     extra_body={"k": 10**6})
+    for extra, message in (({"k": 10**6}, "between 1 and 50"), ({"k": True}, "between 1 and 50"),
+                           ({"stream": "yes"}, "stream must be"), ({"n": 2}, "n must be 1")):
+        with pytest.raises(openai.BadRequestError, match=message):
+            good.chat.completions.create(model="default", messages=[{"role": "user", "content": Q_3000}],
+                                         extra_body=extra)
 
 
 def test_mcp_client_lists_and_calls_both_tools(index_root):
@@ -103,11 +105,13 @@ def test_mcp_client_lists_and_calls_both_tools(index_root):
 
     tools, found, answered, refused, bad = asyncio.run(run())
     assert set(tools) == {"search_articles", "ask_articles"}
+    k_schema = tools["search_articles"].inputSchema["properties"]["k"]
     assert "query" in tools["search_articles"].inputSchema["properties"]
+    assert (k_schema["minimum"], k_schema["maximum"]) == (1, 50)
     hits = found.structuredContent["result"]
     assert len(hits) == 3 and hits[0]["title"] == TITLE and "3,000" in hits[0]["text"]
     assert hits[0]["id"].startswith("china-could-pull-interpol-funding") and hits[0]["url"].startswith("https://")
     a = answered.structuredContent
     assert a["refused"] is False and "3,000" in a["answer"] and a["citations"][0]["title"] == TITLE
     assert refused.structuredContent["refused"] is True and refused.structuredContent["citations"] == []
-    assert bad.isError and "between 1 and 50" in bad.content[0].text
+    assert bad.isError and "greater than or equal to 1" in bad.content[0].text

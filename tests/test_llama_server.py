@@ -9,6 +9,8 @@ import time
 import httpx
 import pytest
 
+from rag.prompts import UNSUPPORTED_NOTICE
+
 from conftest import free_port
 from rag.grounding import MIN_COVERAGE, MIN_SIMILARITY
 from rag.llm import local_model_path
@@ -73,10 +75,13 @@ def test_dev_questions_through_real_server(engine, dev_rows, llama_server, monke
             assert all(isinstance(d, str) for d in deltas)
         else:
             a = engine.ask(row["question"], k=3)
-        assert a.notices == [], a.notices  # the server worked: no fallback
+        # the server worked: no fallback for a failure; a reply that did not hold up against its
+        # sources gives the extractive answer, said plainly
+        assert a.notices in ([], [UNSUPPORTED_NOTICE]), a.notices
         if not row["answerable"]:
             assert a.refused, a.text
-        generated += a.mode == "openai" and not a.reason.startswith("Checked before generation")
+        generated += (a.mode == "openai" or a.notices == [UNSUPPORTED_NOTICE]) and not a.reason.startswith(
+            "Checked before generation")
         _check(engine, a)
     from test_answers import SEED_MISSES  # d02: refused by the offline gate, never sent
 
@@ -87,5 +92,5 @@ def test_dev_questions_through_real_server(engine, dev_rows, llama_server, monke
 def test_local_mode_in_process(engine):
     a = engine.ask("How many active Chinese investigations were running through Interpol by September 2017?",
                    k=3, mode="local")
-    assert a.mode == "local" and a.notices == []
+    assert (a.mode, a.notices) in (("local", []), ("extractive", [UNSUPPORTED_NOTICE]))
     _check(engine, a)

@@ -29,7 +29,12 @@ from pathlib import Path  # noqa: E402
 from rag import (CANNOT_ANSWER, SUFFIXES, Answer, ConversationNotFound, ConversationStore, Engine,  # noqa: E402
                  list_indexes)
 from rag.engine import ingest  # noqa: E402  (rag.ingest is the module of the same name)
+from rag.text import strip_invisible  # noqa: E402
 from rag.openai_compat import auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
+
+#: Longest question the chat shows and saves, in characters (the engine reads at most its window
+#: of 256 tokens; the rest is cut with a notice).
+MAX_SHOWN_QUESTION = 2000
 
 #: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``).
 MAX_UPLOAD_MB = float(os.environ.get("RAG_UI_MAX_UPLOAD_MB") or 20)
@@ -51,6 +56,14 @@ def user_key(user: str) -> str:
     """A user's folder name under the index root's ``users/``: a hash, so logins and browser ids
     never become paths."""
     return hashlib.sha256(user.encode("utf-8")).hexdigest()[:20]
+
+
+def slug(name: str, space: str = "_") -> str:
+    """A name safe as a folder or file name, from all of ``name`` (not just its last path
+    component): letters, digits, dots, dashes and underscores; other runs become ``space``.
+    "Q3 2024/2025 report" -> "Q3_2024_2025_report"; "" or "../.." -> ""."""
+    text = unicodedata.normalize("NFKC", name)
+    return re.sub(r"[^\w.-]+", space, text).strip(space + ".-_")[:100]
 
 
 class EnginePool:
@@ -90,8 +103,8 @@ class EnginePool:
         ``collection`` (created if new) and index them. Returns ``(Markdown report, the
         collection's index folder or None when nothing was added)``. Shared indexes and the bundled
         default are never changed from the browser."""
-        name = safe_name(collection or "").replace(" ", "-")[:60]
-        if not (collection or "").strip() or name == "upload":
+        name = slug(collection or "", "-")[:60]
+        if not name:
             return "Name the collection to add the files to.", None
         base = self.user_dir(user)
         folder, index_dir = base / "uploads" / name, base / "collections" / name
@@ -115,7 +128,8 @@ class EnginePool:
             report = ingest(kept, index_dir, embedder=self.default.embedder)
         except ValueError as e:
             return md_escape(str(e)), None
-        notes = [f"added {len(kept)} file(s) to the collection {name}: it now holds {report.documents} "
+        added_n = sum(1 for d in kept if not any(r.startswith(d.name + ":") for r in report.skipped))
+        notes = [f"added {added_n} file(s) to the collection {name}: it now holds {report.documents} "
                  f"document(s), {report.chunks} passages"] + [f"skipped {r}" for r in report.skipped] + notes
         return "\n".join(f"- {md_escape(n)}" for n in notes), str(index_dir)
 
@@ -329,12 +343,16 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
         history = list(history or [])
         if sess is None:  # asked before the page's load event ran
             sess = _session(getattr(request, "username", None) or f"browser:{uuid.uuid4().hex}", start_index)
-        if not (message or "").strip():
+        if not strip_invisible(message or "").strip():
             gr.Warning("Type a question about the articles.")
             yield history, gr.update(), message, gr.update(), sess, gr.update()
             return
         answers = [Answer.from_dict(a) for a in sess["answers"]]
-        prior = [{"role": "user", "content": a.question} for a in answers]
+        # the conversation as the engine needs it: what each answered turn searched for (a
+        # refused turn names nothing a later pronoun refers to)
+        prior = [{"role": "user", "content": a.standalone_question or a.question} for a in answers if not a.refused]
+        if len(message) > MAX_SHOWN_QUESTION:  # the engine reads at most its window; keep the record bounded
+            message = message[:MAX_SHOWN_QUESTION] + "…"
         history += [{"role": "user", "content": md_escape(message)}, {"role": "assistant", "content": "…"}]
         yield history, gr.update(), "", gr.update(), sess, gr.update()
         partial, answer = "", None
@@ -375,22 +393,23 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
 
     def open_conversation(cid: str, sess: dict):
         if not cid or cid == sess.get("conversation"):
-            return gr.update(), gr.update(), sess, gr.update(), gr.update()
+            return gr.update(), gr.update(), sess, gr.update(), gr.update(), gr.update()
         try:
             turns = store.turns(cid, sess["user"])
             info = store.info(cid, sess["user"])
         except ConversationNotFound as e:
             gr.Warning(str(e))
-            return gr.update(), gr.update(), sess, gr.update(), gr.update()
+            return gr.update(), gr.update(), sess, gr.update(), gr.update(), gr.update()
         answers = [Answer.from_dict(t.answer) for t in turns]
         allowed = {v for _, v in pool.choices(sess["user"])}
         index = info.index if info.index in allowed else sess["index"]
         sess = {**sess, "conversation": cid, "answers": [t.answer for t in turns], "index": index}
-        return chat_messages(answers), panel_html(answers), sess, gr.update(value=index), info.title
+        copy = answers[-1].to_markdown() if answers else ""
+        return chat_messages(answers), panel_html(answers), sess, gr.update(value=index), info.title, copy
 
     def new_conversation(sess: dict):
         sess = {**sess, "conversation": None, "answers": []}
-        return [], EMPTY_SOURCES, sess, gr.update(value=None), ""
+        return [], EMPTY_SOURCES, sess, gr.update(value=None), "", ""
 
     def rename_conversation(title: str, sess: dict):
         if not sess.get("conversation"):
@@ -411,7 +430,7 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
                 pass
         sess = {**sess, "conversation": None, "answers": []}
         return ([], EMPTY_SOURCES, sess, gr.update(choices=_conversation_choices(store, sess["user"]), value=None),
-                "")
+                "", "")
 
     def export_conversation(sess: dict):
         if not sess.get("conversation"):
@@ -419,7 +438,7 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
             return None
         cid, user = sess["conversation"], sess["user"]
         folder = Path(tempfile.mkdtemp(prefix="rag-export-"))
-        name = safe_name(store.info(cid, user).title).replace(" ", "_")[:60] or "conversation"
+        name = slug(store.info(cid, user).title)[:60] or "conversation"
         (folder / f"{name}.md").write_text(store.to_markdown(cid, user), encoding="utf-8")
         (folder / f"{name}.json").write_text(json.dumps(store.to_json(cid, user), ensure_ascii=False, indent=2),
                                              encoding="utf-8")
@@ -497,10 +516,11 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
         send.click(respond, [box, chat, k, mode, sess], outs, api_visibility="private")
         box.submit(respond, [box, chat, k, mode, sess], outs, api_visibility="private")
         gr.api(api_ask, api_name="ask")
-        convs.input(open_conversation, [convs, sess], [chat, sources, sess, index, title], api_visibility="private")
-        new.click(new_conversation, [sess], [chat, sources, sess, convs, title], api_visibility="private")
+        convs.input(open_conversation, [convs, sess], [chat, sources, sess, index, title, md], api_visibility="private")
+        new.click(new_conversation, [sess], [chat, sources, sess, convs, title, md], api_visibility="private")
+        chat.clear(new_conversation, [sess], [chat, sources, sess, convs, title, md], api_visibility="private")
         rename.click(rename_conversation, [title, sess], [convs], api_visibility="private")
-        delete.click(delete_conversation, [sess], [chat, sources, sess, convs, title], api_visibility="private")
+        delete.click(delete_conversation, [sess], [chat, sources, sess, convs, title, md], api_visibility="private")
         export.click(export_conversation, [sess], [exported], api_visibility="private")
         index.input(switch, [index, sess], [chat, sources, sess], api_visibility="private")
         add.click(upload, [files, collection, sess], [added, index, sess], api_visibility="private")
@@ -532,7 +552,7 @@ def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent
         return pool.get(str(path)) if path is not None else None
 
     def models() -> list[str]:
-        return ["default", *(p.name for p in list_indexes(pool.root) if p != engine.index_dir)]
+        return ["default", *(p.name for p in list_indexes(pool.root) if p != engine.index_dir and p.name != "default")]
 
     api = openai_router(engine_for, models)
     demo.queue(default_concurrency_limit=4, max_size=64)
