@@ -5,7 +5,8 @@
 - ``ask_articles(question)``: the grounded answer with its ``[n]`` citations (title, URL,
   paragraph, the quoted sentence), or a refusal with its reason.
 
-``rag mcp`` serves them over stdio (the ``mcp`` package's FastMCP). Client configuration, e.g.
+``rag mcp`` serves them over stdio (the ``mcp`` package's FastMCP), and ``rag serve`` over
+streamable HTTP at ``/mcp/`` beside the chat (:func:`http_mount`). Client configuration, e.g.
 for Claude Desktop or an editor::
 
     {"mcpServers": {"articles": {"command": "/path/to/.venv/bin/rag", "args": ["mcp"]}}}
@@ -21,11 +22,12 @@ from pydantic import Field
 from .settings import MAX_K
 
 
-def build_server(engine):
-    """The FastMCP server with both tools over ``engine`` (a :class:`rag.Engine`)."""
+def build_server(engine, **settings):
+    """The FastMCP server with both tools over ``engine`` (a :class:`rag.Engine`); ``settings``
+    go to ``FastMCP`` (e.g. ``streamable_http_path``)."""
     from mcp.server.fastmcp import FastMCP
 
-    server = FastMCP("articles", instructions=(
+    server = FastMCP("articles", **settings, instructions=(
         "Search and question the indexed articles. Answers cite passages as [n]; when the articles "
         "don't say, ask_articles says so (refused=true)."))
 
@@ -52,6 +54,40 @@ def build_server(engine):
     return server
 
 
+def http_mount(engine, keys, path: str = "/mcp"):
+    """The tools over MCP's streamable HTTP transport, to serve beside the chat: returns
+    ``(route, lifespan)``: a Starlette ``Mount`` at ``path`` and the lifespan that runs the MCP
+    session manager (give both to the web app). ``keys()`` are the accepted bearer keys (empty:
+    open), as for the OpenAI-compatible endpoint; a request without one of them gets HTTP 401."""
+    import contextlib as cl
+    import hmac
+
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount
+
+    server = build_server(engine, streamable_http_path="/", stateless_http=True, json_response=True,
+                          log_level="WARNING")
+    inner = server.streamable_http_app()
+
+    async def app(scope, receive, send):
+        allowed = keys() if scope["type"] == "http" else []
+        if allowed:
+            auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+            given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+            if not any(hmac.compare_digest(given.encode(), k.encode()) for k in allowed):
+                await JSONResponse({"error": "Invalid or missing API key (Authorization: Bearer KEY)."},
+                                   status_code=401)(scope, receive, send)
+                return
+        await inner(scope, receive, send)
+
+    @cl.asynccontextmanager
+    async def lifespan(_app):
+        async with server.session_manager.run():
+            yield
+
+    return Mount(path, app=app), lifespan
+
+
 def serve_stdio(index_dir=None) -> None:
     """Load the engine (its messages go to stderr: stdout is the protocol's channel), then serve
     the tools over stdio until the client closes it."""
@@ -59,4 +95,4 @@ def serve_stdio(index_dir=None) -> None:
 
     with contextlib.redirect_stdout(sys.stderr):
         engine = Engine(index_dir)
-    build_server(engine).run("stdio")
+    build_server(engine, log_level="WARNING").run("stdio")

@@ -115,3 +115,24 @@ def test_mcp_client_lists_and_calls_both_tools(index_root):
     assert a["refused"] is False and "3,000" in a["answer"] and a["citations"][0]["title"] == TITLE
     assert refused.structuredContent["refused"] is True and refused.structuredContent["citations"] == []
     assert bad.isError and "greater than or equal to 1" in bad.content[0].text
+
+
+def test_mcp_over_http_beside_the_chat(api):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamablehttp_client
+
+    url = api.removesuffix("/v1") + "/mcp/"
+
+    async def run(key):
+        async with streamablehttp_client(url, headers={"Authorization": f"Bearer {key}"}) as (read, write, _), \
+                ClientSession(read, write) as session:
+            await session.initialize()
+            tools = sorted(t.name for t in (await session.list_tools()).tools)
+            return tools, await session.call_tool("ask_articles", {"question": Q_3000})
+
+    tools, answered = asyncio.run(run("key-two"))
+    assert tools == ["ask_articles", "search_articles"]
+    assert "3,000" in answered.structuredContent["answer"] and answered.structuredContent["citations"][0]["title"] == TITLE
+    r = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                   headers={"Authorization": "Bearer wrong", "Accept": "application/json, text/event-stream"})
+    assert r.status_code == 401 and "Invalid or missing API key" in r.text

@@ -30,7 +30,7 @@ from rag import (CANNOT_ANSWER, SUFFIXES, Answer, ConversationNotFound, Conversa
                  list_indexes)
 from rag.engine import ingest  # noqa: E402  (rag.ingest is the module of the same name)
 from rag.text import strip_invisible  # noqa: E402
-from rag.openai_compat import auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
+from rag.openai_compat import api_keys_from_env, auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
 
 #: Longest question the chat shows and saves, in characters (the engine reads at most its window
 #: of 256 tokens; the rest is cut with a notice).
@@ -541,7 +541,8 @@ def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent
     4 answers at once, optional logins, conversations saved in ``store`` (default: under the index
     root). The same port serves the OpenAI-compatible ``/v1/models`` and ``/v1/chat/completions``
     (:mod:`rag.openai_compat`; model ``default`` is ``engine``'s index, the other names are the
-    indexes under the index root). Returns ``(demo, launch result)``."""
+    indexes under the index root) and the MCP tools at ``/mcp/`` (:func:`rag.mcp_server.http_mount`).
+    Returns ``(demo, launch result)``."""
     pool = EnginePool(engine)
     demo = build_app(engine, store=store, pool=pool)
 
@@ -555,9 +556,12 @@ def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent
         return ["default", *(p.name for p in list_indexes(pool.root) if p != engine.index_dir and p.name != "default")]
 
     api = openai_router(engine_for, models)
+    from rag.mcp_server import http_mount
+
+    mcp_route, mcp_lifespan = http_mount(engine, api_keys_from_env)
     demo.queue(default_concurrency_limit=4, max_size=64)
     result = demo.launch(server_name=host, server_port=port, share=False, css=CSS, head=HEAD,
                          max_file_size=f"{MAX_UPLOAD_MB:g}mb",
                          prevent_thread_lock=prevent_thread_lock, footer_links=["api"], auth=auth,
-                         quiet=quiet, app_kwargs={"routes": list(api.routes)})
+                         quiet=quiet, app_kwargs={"routes": [*api.routes, mcp_route], "lifespan": mcp_lifespan})
     return demo, result
