@@ -61,6 +61,9 @@ _YES_NO = re.compile(r"^\W{0,2}(?:is|are|was|were|do|does|did|has|have|had|can|c
 _WORDS = re.compile(r"[^\W_]+(?:[’'.,-][^\W_]+)*")
 _NORM = re.compile(r"[\W_]+")
 _PAREN = re.compile(r"\s*\([^)]*\)")
+#: A capitalised word inside a question (not its first word, nor one after a sentence end) or a number.
+_PROPER = re.compile(r"(?<![.?!]\s)(?<!^)\b([A-Z][\w'’-]*|\d[\d,.]*)")
+_WHY = re.compile(r"\bwhy\b", re.I)
 
 
 def _is_heading_line(text: str, s: int, e: int) -> bool:
@@ -245,7 +248,8 @@ class ExtractiveAnswerer:
         q = set(_terms(question))
         idf = {t: self.stats.idf(t) for t in q}
         top_idf = max(idf.values(), default=1.0) or 1.0
-        in_passages = set().union(*(set(_terms(p.chunk.text)) | set(_terms(p.chunk.title)) for p in passages))
+        top_terms = set(_terms(top.chunk.text)) | set(_terms(top.chunk.title))
+        in_passages = top_terms.union(*(set(_terms(p.chunk.text)) | set(_terms(p.chunk.title)) for p in passages[1:]))
         ctx = set(_terms(lead.passage.chunk.text[_context(lead, self.stored):lead.end]))
         ctx |= set(_terms(lead.passage.chunk.title))
         miss = max((idf[t] for t in q if t not in in_passages), default=0.0) / top_idf
@@ -255,12 +259,41 @@ class ExtractiveAnswerer:
         rare_lead = sum(idf[t] ** 2 for t in q if t in ctx) / sq if sq else 0.0
         share_miss = sum(t not in ctx for t in q) / len(q) if q else 0.0
         margin = top.score - passages[1].score if len(passages) > 1 else top.score
+        # names and numbers of the question (capitalised words inside it, digits) found in some passage
+        proper = {t for m in _PROPER.finditer(question) for t in _terms(m.group(1))}
+        proper_found = sum(t in in_passages for t in proper) / len(proper) if proper else 1.0
+        prefixes = {t[:5] for t in ctx}
+        prefix_miss = sum(t[:5] not in prefixes for t in q) / len(q) if q else 0.0
+        coss = np.array([c.cos for c in cands])
+        second = np.partition(coss, -2)[-2] if len(coss) > 1 else coss[0]
+        cos_z = (lead.cos - coss.mean()) / (coss.std() + 1e-6)
         return np.array([lead.logit, lead.cos, lead.coverage, max(c.coverage for c in cands),
                          top.dense if top.dense is not None else top.score, top.score, float(typed),
                          float(typed and bool(lead.typed)), float(typed and any(c.typed for c in cands)),
                          miss, miss_lead, typed_cov, max(float(c.feats[5]) for c in cands),
                          lead.coverage * float(typed and bool(lead.typed)), rare_lead, share_miss,
-                         margin, _entity_nearness(lead, q)], dtype=np.float64)
+                         margin, _entity_nearness(lead, q), proper_found, prefix_miss,
+                         1.0 if _WHY.search(question) else 0.0, float(coss.max() - second), float(cos_z),
+                         self._max_specific(q, idf, cands), float(sum(t not in top_terms for t in q))],
+                        dtype=np.float64)
+
+    @staticmethod
+    def _max_specific(q: set[str], idf: dict[str, float], cands: list[Candidate]) -> float:
+        """Best IDF-weighted share, over the candidates, of the question's terms that are not in the
+        candidate's article title found in the candidate sentence (the specific words, not the topic)."""
+        best = 0.0
+        specific: dict[str, tuple[list[str], float]] = {}  # article title -> (its specific terms, their IDF)
+        for c in cands:
+            title = c.passage.chunk.title
+            if title not in specific:
+                words = set(_terms(title))
+                own = [t for t in q if t not in words]
+                specific[title] = (own, sum(idf[t] for t in own))
+            own, total = specific[title]
+            if total:
+                words = set(_terms(c.text))
+                best = max(best, sum(idf[t] for t in own if t in words) / total)
+        return best
 
     # -- the answer ------------------------------------------------------------------------------
     def run(self, question: str, qvec: np.ndarray, passages: list[Passage],
