@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .sentences import split_sentences
+from .sentences import iter_sentences
 from .text import strip_invisible
 from .types import Chunk
 
@@ -66,15 +66,30 @@ def slugify(title: str, max_len: int = 80) -> str:
 _MD_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+\S[^\n]*$", re.MULTILINE)
 
 
+_BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
+
+
+def _between(pattern: re.Pattern, text: str):
+    """``(start, end)`` of the stretches of ``text`` between matches of ``pattern``, lazily."""
+    pos = 0
+    for m in pattern.finditer(text):
+        yield pos, m.start()
+        pos = m.end()
+    yield pos, len(text)
+
+
 def _blocks(text: str) -> list[tuple[int, int]]:
     """Spans of non-blank blocks separated by blank lines (stripped of outer whitespace); a
-    Markdown heading line ("# Title") is a block of its own even without blank lines around it."""
+    Markdown heading line ("# Title") is a block of its own even without blank lines around it.
+    Linear time; memory: the spans (the runs of blank lines are found by a regular expression
+    without repetition over lines, which would keep state for every line of a long block)."""
     spans = []
-    for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
-        cuts = [m.start()]
-        for h in _MD_HEADING_LINE.finditer(text, m.start(), m.end()):
-            cuts += [h.start(), h.end()]
-        cuts.append(m.end())
+    for b0, b1 in _between(_BLANK_LINES, text):
+        cuts = [b0]
+        if text.find("#", b0, b1) >= 0:
+            for h in _MD_HEADING_LINE.finditer(text, b0, b1):
+                cuts += [h.start(), h.end()]
+        cuts.append(b1)
         for s, e in zip(cuts, cuts[1:]):
             while s < e and text[s].isspace():
                 s += 1
@@ -182,13 +197,36 @@ MAX_WORD_CHARS = 100
 MAX_CHARS_PER_TOKEN = 12
 
 
+#: :func:`_windows` tokenises a long span this many characters (at least) at a time, cut at
+#: whitespace, so memory stays bounded by the segment, not the span (a 60 MB line of short words
+#: would otherwise be held as tens of millions of token offsets at once).
+SEGMENT_CHARS = 1 << 16
+_NON_SPACE = re.compile(r"\S+")
+
+
 def _word_spans(text: str, s: int, e: int) -> list[tuple[int, int]]:
     """Spans of the non-space runs of ``text[s:e]``, runs over :data:`MAX_WORD_CHARS` cut up."""
     out = []
-    for m in re.finditer(r"\S+", text[s:e]):
-        a, b = m.start() + s, m.end() + s
-        out += [(i, min(i + MAX_WORD_CHARS, b)) for i in range(a, b, MAX_WORD_CHARS)]
+    for m in _NON_SPACE.finditer(text, s, e):
+        a, b = m.span()
+        if b - a <= MAX_WORD_CHARS:
+            out.append((a, b))
+        else:
+            out += [(i, min(i + MAX_WORD_CHARS, b)) for i in range(a, b, MAX_WORD_CHARS)]
     return out
+
+
+def _segment_end(text: str, s: int, e: int, size: int) -> int:
+    """End of the segment of ``text[s:e]`` that starts at ``s``: ``e`` when the rest is at most
+    ``size`` characters, else the last whitespace in ``text[s + size // 2 : s + size]`` (or
+    ``s + size`` when there is none there)."""
+    if e - s <= size:
+        return e
+    cut = s + size
+    for i in range(cut - 1, s + size // 2, -1):  # at most size / 2 steps, once per segment
+        if text[i].isspace():
+            return i
+    return cut
 
 
 def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
@@ -198,11 +236,38 @@ def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
     """Cut ``[s, e)`` at word boundaries into consecutive windows of at most ``max_tokens``
     tokens and ``max_chars`` characters; returns ``((start, end), tokens)`` pairs.
 
-    With ``token_ends`` (end offsets of the tokens of a text) the span is tokenised once and the
-    windows are read off the offsets. Without it each window is found by binary search over its
-    end word (a word is at least one token, so a window holds at most ``max_tokens`` words):
+    The span is read in segments of about :data:`SEGMENT_CHARS` (at least ``4 * max_chars``)
+    characters cut at whitespace (WordPiece never joins characters across whitespace, so the
+    tokens are those of the whole span); the last window of a segment is read again at the
+    start of the next. Time and memory are linear in ``e - s``; memory beyond the output is
+    bounded by one segment.
+    """
+    size = max(SEGMENT_CHARS, 4 * max_chars)
+    out: list[tuple[tuple[int, int], int]] = []
+    pos = s
+    while pos < e:
+        seg_end = _segment_end(text, pos, e, size)
+        found = _segment_windows(text, pos, seg_end, max_tokens, max_chars, count_tokens, token_ends)
+        if seg_end < e and len(found) > 1:
+            found.pop()  # may continue in the next segment: read it again from its start
+            pos = found[-1][0][1]
+        else:
+            pos = seg_end
+        out += found
+    return out
+
+
+def _segment_windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
+                     count_tokens: Callable[[str], int],
+                     token_ends: Callable[[str], Sequence[int]] | None = None,
+                     ) -> list[tuple[tuple[int, int], int]]:
+    """The windows of :func:`_windows` within one segment ``[s, e)``.
+
+    With ``token_ends`` (end offsets of the tokens of a text) the segment is tokenised once and
+    the windows are read off the offsets. Without it each window is found by binary search over
+    its end word (a word is at least one token, so a window holds at most ``max_tokens`` words):
     ``O(log max_tokens)`` calls of ``count_tokens`` per window, each on at most one window of
-    text. Either way the cost is linear in ``e - s``.
+    text.
     """
     words = _word_spans(text, s, e)
     out: list[tuple[tuple[int, int], int]] = []
@@ -210,6 +275,7 @@ def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
         ends = token_ends(text[s:e])
         before = [bisect.bisect_right(ends, a - s) for a, _ in words]  # tokens ending before word
         upto = [bisect.bisect_right(ends, b - s) for _, b in words]  # tokens ending by its end
+        del ends
         i = 0
         while i < len(words):
             j = i + 1
@@ -248,22 +314,22 @@ def _split_long(text: str, start: int, end: int, max_tokens: int,
     max_chars = MAX_CHARS_PER_TOKEN * max_tokens
     if end - start <= max_chars and count_tokens(text[start:end]) <= max_tokens:
         return [(start, end)]
-    pieces: list[tuple[tuple[int, int], int]] = []
-    for s, e in split_sentences(text[start:end], offset=start):
-        n = count_tokens(text[s:e]) if e - s <= max_chars else max_tokens + 1
-        if n <= max_tokens:
-            pieces.append(((s, e), n))
-        else:  # one sentence longer than the window: cut it at word boundaries
-            pieces += _windows(text, s, e, max_tokens, max_chars, count_tokens, token_ends)
     parts: list[tuple[int, int]] = []
-    (cs, ce), cn = pieces[0]
-    for (s, e), n in pieces[1:]:
-        if cn + n <= max_tokens and e - cs <= max_chars:
-            ce, cn = e, cn + n
-        else:
-            parts.append((cs, ce))
-            (cs, ce), cn = (s, e), n
-    parts.append((cs, ce))
+    cs = ce = cn = None  # the part being filled: start, end, tokens
+    for s, e in iter_sentences(text, start, end):
+        n = count_tokens(text[s:e]) if e - s <= max_chars else max_tokens + 1
+        # one sentence longer than the window: cut it at word boundaries
+        pieces = [((s, e), n)] if n <= max_tokens else _windows(text, s, e, max_tokens, max_chars,
+                                                                 count_tokens, token_ends)
+        for (ps, pe), pn in pieces:
+            if cs is not None and cn + pn <= max_tokens and pe - cs <= max_chars:
+                ce, cn = pe, cn + pn
+            else:
+                if cs is not None:
+                    parts.append((cs, ce))
+                cs, ce, cn = ps, pe, pn
+    if cs is not None:
+        parts.append((cs, ce))
     return parts
 
 
