@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -41,6 +42,42 @@ _ARCHIVE_HEADING = re.compile(
 )
 
 
+class Spans:
+    """A compact list of ``(start, end)`` character spans (two ``array('q')``: 16 bytes a span,
+    against ~120 for a list of tuples), for documents of a million tiny paragraphs. Indexing
+    gives a tuple, a slice gives a :class:`Spans`; iterable, appendable, comparable to a list."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, spans=()):
+        self.starts, self.ends = array("q"), array("q")
+        for s, e in spans:
+            self.append((s, e))
+
+    def append(self, span: tuple[int, int]) -> None:
+        self.starts.append(span[0])
+        self.ends.append(span[1])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            out = Spans()
+            out.starts, out.ends = self.starts[i], self.ends[i]
+            return out
+        return self.starts[i], self.ends[i]
+
+    def __iter__(self):
+        return zip(self.starts, self.ends)
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Spans({list(self)!r})"
+
+
 @dataclass
 class Article:
     """An article found in a document: its title and body paragraphs as ``(start, end)`` spans.
@@ -50,7 +87,7 @@ class Article:
 
     title: str
     title_span: tuple[int, int] | None
-    paragraphs: list[tuple[int, int]] = field(default_factory=list)
+    paragraphs: Spans = field(default_factory=Spans)
     captions: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -78,12 +115,13 @@ def _between(pattern: re.Pattern, text: str):
     yield pos, len(text)
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
+def _blocks(text: str) -> Spans:
     """Spans of non-blank blocks separated by blank lines (stripped of outer whitespace); a
     Markdown heading line ("# Title") is a block of its own even without blank lines around it.
-    Linear time; memory: the spans (the runs of blank lines are found by a regular expression
+    Linear time; memory: 16 bytes a span (the runs of blank lines are found by a regular expression
     without repetition over lines, which would keep state for every line of a long block)."""
-    spans = []
+    spans = Spans()
+    add_start, add_end = spans.starts.append, spans.ends.append
     for b0, b1 in _between(_BLANK_LINES, text):
         cuts = [b0]
         if text.find("#", b0, b1) >= 0:
@@ -96,7 +134,8 @@ def _blocks(text: str) -> list[tuple[int, int]]:
             while e > s and text[e - 1].isspace():
                 e -= 1
             if e > s:
-                spans.append((s, e))
+                add_start(s)
+                add_end(e)
     return spans
 
 
@@ -137,32 +176,40 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
     """
     blocks = _blocks(text)
     heading = None
-    first_line = text[blocks[0][0]:blocks[0][1]] if blocks else ""
+    first_line = text[blocks[0][0]:min(blocks[0][1], blocks[0][0] + 151)] if blocks else ""
     if first_line and "\n" not in first_line and len(first_line) <= 150 and _ARCHIVE_HEADING.search(first_line):
         heading = first_line
         blocks = blocks[1:]
     if markdown:
         fences = [m.span() for m in re.finditer(r"^```.*?(?:^```[^\n]*$|\Z)", text, re.MULTILINE | re.DOTALL)]
-        fenced = [any(a <= s < b for a, b in fences) for s, _ in blocks]
-        md_titles = [text.startswith("# ", s) and not f for (s, _), f in zip(blocks, fenced)]
+        fence_starts = [a for a, _ in fences]
+
+        def fenced(pos: int) -> bool:  # fences do not overlap: only the last one starting before counts
+            k = bisect.bisect_right(fence_starts, pos) - 1
+            return k >= 0 and pos < fences[k][1]
+
+        md_titles = bytearray(text.startswith("# ", s) and not fenced(s) for s, _ in blocks)
+    title, body = 1, 0
     if markdown and any(md_titles):
         # a Markdown document: "# " headings open articles; everything else, deeper headings
         # ("## Reaction") and label lines included, is text of the article they are in
-        kinds = ["title" if t else "body" for t in md_titles]
+        kinds = md_titles
     else:
-        kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
+        # a block of over 150 characters is never title-like (and not copied to find out)
+        kinds = bytearray((e - s <= 150 or text.startswith("#", s)) and is_title_like(text[s:e]) for s, e in blocks)
         if heading is None:
             # not an archive page: one article, opened by its first title-like run; later
             # title-like lines ("What the union won", "Reaction") are section headings in it
-            first = next((i for i, k in enumerate(kinds) if k == "body"), len(kinds))
-            kinds = kinds[:first] + ["body"] * (len(kinds) - first)
+            first = kinds.find(body)
+            if first >= 0:
+                kinds[first:] = bytes(len(kinds) - first)
     articles: list[Article] = []
     current: Article | None = None
     i = 0
     while i < len(blocks):
-        if kinds[i] == "title":
+        if kinds[i] == title:
             j = i
-            while j < len(blocks) and kinds[j] == "title":
+            while j < len(blocks) and kinds[j] == title:
                 j += 1
             if j < len(blocks):  # a run of title-like blocks followed by body text opens an article
                 run = blocks[i:j]
@@ -333,6 +380,38 @@ def _split_long(text: str, start: int, end: int, max_tokens: int,
     return parts
 
 
+def _count_words(text: str, s: int, e: int, limit: int) -> int:
+    """Number of whitespace-separated words in ``text[s:e]``, counting no further than ``limit``
+    (a paragraph of two million words is not split into two million strings to learn that it
+    holds at least ten)."""
+    if e - s <= 4096:
+        return len(text[s:e].split())
+    n = 0
+    for _ in _NON_SPACE.finditer(text, s, e):
+        n += 1
+        if n >= limit:
+            break
+    return n
+
+
+def _group_chunks(text: str, art: Article, a_idx: int, slug: str, art_url: str | None,
+                  group: list[int], first: bool, source: str, max_tokens: int,
+                  count: Callable[[str], int], token_ends) -> list[Chunk]:
+    """The chunks of one group of paragraphs (indexes into ``art.paragraphs``) of an article;
+    the first group starts at the article's captions."""
+    start = art.paragraphs[group[0]][0]
+    end = art.paragraphs[group[-1]][1]
+    if first and art.captions:
+        start = art.captions[0][0]
+    numbers = [q + 1 for q in group]
+    out = []
+    for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count, token_ends)):
+        cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
+        out.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
+                         paragraphs=numbers, start=s, end=e, source=source, article=a_idx))
+    return out
+
+
 def chunk_document(
     text: str,
     *,
@@ -371,30 +450,23 @@ def chunk_document(
             slug, n = f"{base}-{n}", n + 1
         taken.add(slug)
         art_url = article_urls.get(art.title, url)
-        # group paragraphs: numbers are 1-based positions among the article's body paragraphs
-        groups: list[list[int]] = []
+        # group paragraphs: numbers are 1-based positions among the article's body paragraphs;
+        # a group is made into chunks as soon as the next one is complete (short trailing
+        # paragraphs join the last group), so no list of all groups is held
+        last: list[int] | None = None
         pending: list[int] = []
         pending_words = 0
         for p_idx, (s, e) in enumerate(art.paragraphs):
             pending.append(p_idx)
-            pending_words += len(text[s:e].split())
+            pending_words += _count_words(text, s, e, min_words - pending_words)
             if pending_words >= min_words:
-                groups.append(pending)
-                pending, pending_words = [], 0
-        if pending:
-            if groups:
-                groups[-1].extend(pending)
-            else:
-                groups.append(pending)
-        for g_idx, group in enumerate(groups):
-            start = art.paragraphs[group[0]][0]
-            end = art.paragraphs[group[-1]][1]
-            if g_idx == 0 and art.captions:
-                start = art.captions[0][0]
-            numbers = [q + 1 for q in group]
-            for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count, token_ends)):
-                cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
-                chunks.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
-                                    paragraphs=numbers, start=s, end=e, source=source,
-                                    article=a_idx))
+                if last is not None:
+                    chunks += _group_chunks(text, art, a_idx, slug, art_url, last, last[0] == 0,
+                                            source, max_tokens, count, token_ends)
+                last, pending, pending_words = pending, [], 0
+        if last is None:
+            last, pending = pending, []
+        if last:
+            chunks += _group_chunks(text, art, a_idx, slug, art_url, last + pending, last[0] == 0,
+                                    source, max_tokens, count, token_ends)
     return chunks

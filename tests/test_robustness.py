@@ -406,6 +406,19 @@ def test_many_short_lines_are_chunked_in_memory_linear_and_small(tmp_path):
     assert r["peak_rss_mib"] - base["peak_rss_mib"] < 60, (base, r)
 
 
+def test_many_tiny_paragraphs_are_chunked_in_compact_memory(tmp_path):
+    """``ok\n\n`` × 600,000 (2.4 MB): 60,000 chunks of ten one-word paragraphs; the peak RSS
+    stays within 110 MB of reading a tiny file (about 160 MB more before: a tuple per paragraph,
+    the list of all groups, each paragraph split into words)."""
+    bench = _bench()
+    big = tmp_path / "tiny_paragraphs.txt"
+    big.write_bytes(b"ok\n\n" * 600_000)
+    base = bench.run_case(bench.make_baseline(tmp_path), timeout=300)
+    r = bench.run_case(big, timeout=300)
+    assert r["result"] == "2,400,000 chars, 60,000 chunks"
+    assert r["peak_rss_mib"] - base["peak_rss_mib"] < 110, (base, r)
+
+
 def test_short_lines_chunks_cover_every_word_once_within_the_window(embedder):
     from rag.documents import Document
     from rag.ingest import chunk_documents
