@@ -6,7 +6,10 @@ paragraphs into :class:`~rag.types.Chunk` objects:
 
 - a paragraph is a chunk;
 - a very short paragraph (fewer than ``min_words`` words) joins the next paragraph of the same
-  article (or the previous one, at the end of an article);
+  article section (or the previous one, at the end of a section, or before a table);
+- a table (every line holding " | ", as HTML and Word tables are read) is a chunk of its own;
+- a Markdown ``##``-``######`` heading is no paragraph: it names the section of the chunks under it
+  (``Chunk.section``), and paragraph numbers count body paragraphs only;
 - a paragraph longer than ``max_tokens`` embedder tokens is split at sentence boundaries;
 - every chunk keeps character offsets into the source text, so ``text[start:end] == chunk.text``.
 
@@ -32,7 +35,7 @@ from .sentences import iter_sentences
 from .text import strip_invisible
 from .types import Chunk
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: Markdown ##/### headings are sections; tables are chunks of their own
 
 _ARCHIVE_HEADING = re.compile(
     r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\s*(for\b|:|$)"
@@ -82,13 +85,16 @@ class Spans:
 class Article:
     """An article found in a document: its title and body paragraphs as ``(start, end)`` spans.
 
-    ``captions`` are title-like lines between the title and the first paragraph.
+    ``captions`` are title-like lines between the title and the first paragraph; ``sections``
+    holds ``(paragraph index, heading)`` for each Markdown ``##``-``######`` heading: the section
+    starts at that body paragraph (headings are not paragraphs).
     """
 
     title: str
     title_span: tuple[int, int] | None
     paragraphs: Spans = field(default_factory=Spans)
     captions: list[tuple[int, int]] = field(default_factory=list)
+    sections: list[tuple[int, str]] = field(default_factory=list)
 
 
 def slugify(title: str, max_len: int = 80) -> str:
@@ -101,6 +107,7 @@ def slugify(title: str, max_len: int = 80) -> str:
 
 
 _MD_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+\S[^\n]*$", re.MULTILINE)
+_MD_SECTION = re.compile(r"#{2,6}[ \t]+\S[^\n]*")
 
 
 _BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
@@ -169,13 +176,18 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
     Returns ``(page_heading, articles)``. ``page_heading`` is the archive heading ("Tag Archive
     for: …") when the page starts with one, else ``None``. Body text before the first title goes
     to an article titled ``default_title``. A document with no title-like lines is one article.
-    With ``markdown`` (a .md file), ``# `` headings outside code fences open the articles.
+    With ``markdown`` (a .md file), ``# `` headings outside code fences open the articles, and
+    ``##``-``######`` headings inside an article open its sections (``Article.sections``).
     ``title_hint`` (a title the file's metadata gives, such as an HTML ``<h1>``) is the article's
     title when it is one of the lines of the run that opens it (a kicker or a date before the
     ``<h1>`` is then a caption).
     """
     blocks = _blocks(text)
     heading = None
+
+    def fenced(pos: int) -> bool:
+        return False
+
     first_line = text[blocks[0][0]:min(blocks[0][1], blocks[0][0] + 151)] if blocks else ""
     if first_line and "\n" not in first_line and len(first_line) <= 150 and _ARCHIVE_HEADING.search(first_line):
         heading = first_line
@@ -184,7 +196,7 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
         fences = [m.span() for m in re.finditer(r"^```.*?(?:^```[^\n]*$|\Z)", text, re.MULTILINE | re.DOTALL)]
         fence_starts = [a for a, _ in fences]
 
-        def fenced(pos: int) -> bool:  # fences do not overlap: only the last one starting before counts
+        def fenced(pos: int) -> bool:  # noqa: F811 - fences do not overlap: the last one starting before counts
             k = bisect.bisect_right(fence_starts, pos) - 1
             return k >= 0 and pos < fences[k][1]
 
@@ -225,7 +237,11 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
         if current is None:
             current = Article(title=strip_invisible(default_title), title_span=None)
             articles.append(current)
-        current.paragraphs.append(blocks[i])
+        s, e = blocks[i]
+        if markdown and text[s] == "#" and _MD_SECTION.fullmatch(text, s, e) and not fenced(s):
+            current.sections.append((len(current.paragraphs), heading_text(text[s:e])))
+        else:
+            current.paragraphs.append((s, e))
         i += 1
     articles = [a for a in articles if a.paragraphs]
     return heading, articles
@@ -394,9 +410,47 @@ def _count_words(text: str, s: int, e: int, limit: int) -> int:
     return n
 
 
+def is_table(text: str, s: int, e: int) -> bool:
+    """True when every line of ``text[s:e]`` holds " | ": a table as HTML and Word tables are read
+    (:func:`rag.documents.table_row`)."""
+    if text.find(" | ", s, e) < 0:
+        return False
+    return all(" | " in line for line in text[s:e].split("\n"))
+
+
+def _group_ranges(text: str, spans: "Spans", lo: int, hi: int, min_words: int) -> list[tuple[int, int]]:
+    """Paragraphs ``lo:hi`` of an article in groups, as ``[a, b)`` index ranges: a group closes
+    once it holds ``min_words`` words, so short paragraphs join the next one; short paragraphs at
+    the end join the group before them. A table is a group of its own: a short paragraph before
+    it joins the group before (or stands alone), never the table."""
+    groups: list[list] = []  # [a, b, is_table]
+    a, words = lo, 0
+
+    def close_short(end: int) -> None:
+        if end > a:
+            if groups and not groups[-1][2]:
+                groups[-1][1] = end
+            else:
+                groups.append([a, end, False])
+
+    for p in range(lo, hi):
+        s, e = spans[p]
+        if is_table(text, s, e):
+            close_short(p)
+            groups.append([p, p + 1, True])
+            a, words = p + 1, 0
+            continue
+        words += _count_words(text, s, e, min_words - words)
+        if words >= min_words:
+            groups.append([a, p + 1, False])
+            a, words = p + 1, 0
+    close_short(hi)
+    return [(g[0], g[1]) for g in groups]
+
+
 def _group_chunks(text: str, art: Article, a_idx: int, slug: str, art_url: str | None,
-                  group: list[int], first: bool, source: str, max_tokens: int,
-                  count: Callable[[str], int], token_ends) -> list[Chunk]:
+                  group: range, first: bool, source: str, max_tokens: int,
+                  count: Callable[[str], int], token_ends, section: str | None = None) -> list[Chunk]:
     """The chunks of one group of paragraphs (indexes into ``art.paragraphs``) of an article;
     the first group starts at the article's captions."""
     start = art.paragraphs[group[0]][0]
@@ -408,7 +462,8 @@ def _group_chunks(text: str, art: Article, a_idx: int, slug: str, art_url: str |
     for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count, token_ends)):
         cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
         out.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
-                         paragraphs=numbers, start=s, end=e, source=source, article=a_idx))
+                         paragraphs=numbers, start=s, end=e, source=source, article=a_idx,
+                         section=section))
     return out
 
 
@@ -450,23 +505,12 @@ def chunk_document(
             slug, n = f"{base}-{n}", n + 1
         taken.add(slug)
         art_url = article_urls.get(art.title, url)
-        # group paragraphs: numbers are 1-based positions among the article's body paragraphs;
-        # a group is made into chunks as soon as the next one is complete (short trailing
-        # paragraphs join the last group), so no list of all groups is held
-        last: list[int] | None = None
-        pending: list[int] = []
-        pending_words = 0
-        for p_idx, (s, e) in enumerate(art.paragraphs):
-            pending.append(p_idx)
-            pending_words += _count_words(text, s, e, min_words - pending_words)
-            if pending_words >= min_words:
-                if last is not None:
-                    chunks += _group_chunks(text, art, a_idx, slug, art_url, last, last[0] == 0,
-                                            source, max_tokens, count, token_ends)
-                last, pending, pending_words = pending, [], 0
-        if last is None:
-            last, pending = pending, []
-        if last:
-            chunks += _group_chunks(text, art, a_idx, slug, art_url, last + pending, last[0] == 0,
-                                    source, max_tokens, count, token_ends)
+        # numbers are 1-based positions among the article's body paragraphs; a section's
+        # paragraphs are grouped apart from the next section's
+        cuts = [0] + [p for p, _ in art.sections] + [len(art.paragraphs)]
+        names = [None] + [name for _, name in art.sections]
+        for lo, hi, section in zip(cuts, cuts[1:], names):
+            for a, b in _group_ranges(text, art.paragraphs, lo, hi, min_words):
+                chunks += _group_chunks(text, art, a_idx, slug, art_url, range(a, b), a == 0,
+                                        source, max_tokens, count, token_ends, section)
     return chunks

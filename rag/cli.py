@@ -162,7 +162,7 @@ def _print_answer(answer) -> None:
     print("\nSources:")
     for c in answer.citations:
         where = f"paragraph {c.paragraph}" + (f", page {c.page}" if c.page else "")
-        print(f"  [{c.number}] {c.title} ({where})" + (f"\n      {c.url}" if c.url else
+        print(f"  [{c.number}] {c.cited_as} ({where})" + (f"\n      {c.url}" if c.url else
                                                          f"\n      file: {c.file}" if c.file else ""))
         print(f"      “{c.quote}”")
 

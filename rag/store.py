@@ -206,7 +206,8 @@ def _write_file(path: Path, data: bytes) -> None:
 def write_lock(index_dir: str | Path, *, wait: bool = True):
     """Hold the writer lock of ``index_dir`` (created if missing). When another process holds it,
     says so on stderr and waits (``wait=True``). Once held, the leftovers of killed writers are
-    removed (:func:`remove_leftovers`). A folder this call created is removed again when the write
+    removed (:func:`remove_leftovers`) and, when there were any, the live version's files are
+    checked against their hashes (:func:`file_problems`; a problem is a warning on stderr). A folder this call created is removed again when the write
     fails before anything but the lock file is in it.
 
     Raises :class:`IndexLockedError` when ``wait`` is false and another process holds it."""
@@ -225,7 +226,9 @@ def write_lock(index_dir: str | Path, *, wait: bool = True):
                       file=sys.stderr, flush=True)
                 fcntl.flock(f, fcntl.LOCK_EX)
             try:
-                remove_leftovers(index_dir)
+                if remove_leftovers(index_dir):  # a writer was killed: is the live version sound?
+                    for problem in file_problems(index_dir):
+                        print(f"rag: warning: {problem}", file=sys.stderr, flush=True)
                 yield
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
@@ -475,6 +478,28 @@ def check_sizes(version: Path, manifest: dict, index_dir: str | Path) -> None:
                                     f"written as {f['bytes']:,}). {fix}")
 
 
+def file_problems(index_dir: str | Path) -> list[str]:
+    """The files of the live version of ``index_dir`` that are missing, of the wrong size or whose
+    sha256 is not the manifest's, one line each naming ``rag ingest --rebuild``; ``[]`` when
+    sound or when there is no index. Reads every file once (about 1 s per GB)."""
+    try:
+        version = current_version(index_dir)
+        if version is None:
+            return []
+        manifest = check_manifest(json.loads((version / "manifest.json").read_text()), index_dir)
+        check_sizes(version, manifest, index_dir)
+    except IndexMismatchError:
+        return []
+    except IndexCorruptError as e:
+        return [str(e)]
+    except (OSError, ValueError) as e:
+        return [f"The index at {index_dir} is damaged (its manifest is unreadable: {type(e).__name__}). "
+                f"{rebuild_fix(index_dir)}"]
+    return [f"The index at {index_dir} is damaged: {name}: content differs from what was written (sha256). "
+            f"{rebuild_fix(index_dir)}"
+            for name, f in manifest["files"].items() if _file_sha256(version / name) != f["sha256"]]
+
+
 def check_index(index_dir: str | Path, *, embedder_name: str, dim: int) -> list[str]:
     """A full check of the live version of ``index_dir``: the loading checks (manifest shape,
     file sizes, counts), then every file's sha256 against the manifest, every chunk's text
@@ -487,25 +512,22 @@ def check_index(index_dir: str | Path, *, embedder_name: str, dim: int) -> list[
         raise
     except IndexError_ as e:
         return [str(e)]
-    problems = []
-    version = Path(index_dir) / stored.version
-    for name, f in stored.manifest["files"].items():
-        if _file_sha256(version / name) != f["sha256"]:
-            problems.append(f"{name}: content differs from what was written (sha256)")
+    problems = file_problems(index_dir)
+    chunk_problems = []
     for row, c in enumerate(stored.chunks):
         if text_hash(c.text) != stored.chunk_hashes[row]:
-            problems.append(f"chunk {c.id}: text differs from what was written")
+            chunk_problems.append(f"chunk {c.id}: text differs from what was written")
     sents = stored.sentences
     if len(sents):
         rows = sents[:, 0]
         if (rows < 0).any() or (rows >= len(stored.chunks)).any() or (np.diff(rows) < 0).any():
-            problems.append("sentences.npy: chunk rows out of range or out of order")
+            chunk_problems.append("sentences.npy: chunk rows out of range or out of order")
         else:
             lens = np.array([len(c.text) for c in stored.chunks], dtype=np.int64)
             bad = (sents[:, 1] < 0) | (sents[:, 1] >= sents[:, 2]) | (sents[:, 2] > lens[rows])
             for j in np.flatnonzero(bad)[:5]:
-                problems.append(f"sentence {int(j)}: offsets {int(sents[j, 1])}..{int(sents[j, 2])} outside "
-                                f"chunk {stored.chunks[int(rows[j])].id}")
+                chunk_problems.append(f"sentence {int(j)}: offsets {int(sents[j, 1])}..{int(sents[j, 2])} "
+                                      f"outside chunk {stored.chunks[int(rows[j])].id}")
             if bad.sum() > 5:
-                problems.append(f"... {int(bad.sum()) - 5} more sentences outside their chunks")
-    return [f"The index at {index_dir} is damaged: {p}. {rebuild_fix(index_dir)}" for p in problems]
+                chunk_problems.append(f"... {int(bad.sum()) - 5} more sentences outside their chunks")
+    return problems + [f"The index at {index_dir} is damaged: {p}. {rebuild_fix(index_dir)}" for p in chunk_problems]

@@ -157,3 +157,22 @@ def test_leftovers_of_killed_writers_are_removed_when_a_writer_opens_the_index(s
     with write_lock(small_index):
         left = sorted(p.name for p in small_index.iterdir())
     assert left == [".lock", "CURRENT", live.name]
+
+
+def test_a_writer_that_finds_leftovers_checks_the_live_version_and_warns(small_index, capsys):
+    from rag.store import write_lock
+
+    live = current_version(small_index)
+    shutil.copytree(live, small_index / ".tmp-4242-1")
+    path = live / "sent_vectors.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF  # same size: only the hash tells
+    path.write_bytes(bytes(data))
+    with write_lock(small_index):
+        pass
+    assert capsys.readouterr().err == (
+        f"rag: warning: The index at {small_index} is damaged: sent_vectors.npy: content differs from what was "
+        f"written (sha256). Rebuild it with: rag ingest PATH... --index {small_index} --rebuild\n")
+    with write_lock(small_index):  # no leftovers: no check, no cost
+        pass
+    assert capsys.readouterr().err == ""
