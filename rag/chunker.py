@@ -6,7 +6,10 @@ paragraphs into :class:`~rag.types.Chunk` objects:
 
 - a paragraph is a chunk;
 - a very short paragraph (fewer than ``min_words`` words) joins the next paragraph of the same
-  article (or the previous one, at the end of an article);
+  article section (or the previous one, at the end of a section, or before a table);
+- a table (every line holding " | ", as HTML and Word tables are read) is a chunk of its own;
+- a Markdown ``##``-``######`` heading is no paragraph: it names the section of the chunks under it
+  (``Chunk.section``), and paragraph numbers count body paragraphs only;
 - a paragraph longer than ``max_tokens`` embedder tokens is split at sentence boundaries;
 - every chunk keeps character offsets into the source text, so ``text[start:end] == chunk.text``.
 
@@ -23,15 +26,16 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from .sentences import split_sentences
+from .sentences import iter_sentences
 from .text import strip_invisible
 from .types import Chunk
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"  # 5: Markdown ##/### headings are sections; tables are chunks of their own
 
 _ARCHIVE_HEADING = re.compile(
     r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\s*(for\b|:|$)"
@@ -41,17 +45,56 @@ _ARCHIVE_HEADING = re.compile(
 )
 
 
+class Spans:
+    """A compact list of ``(start, end)`` character spans (two ``array('q')``: 16 bytes a span,
+    against ~120 for a list of tuples), for documents of a million tiny paragraphs. Indexing
+    gives a tuple, a slice gives a :class:`Spans`; iterable, appendable, comparable to a list."""
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self, spans=()):
+        self.starts, self.ends = array("q"), array("q")
+        for s, e in spans:
+            self.append((s, e))
+
+    def append(self, span: tuple[int, int]) -> None:
+        self.starts.append(span[0])
+        self.ends.append(span[1])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            out = Spans()
+            out.starts, out.ends = self.starts[i], self.ends[i]
+            return out
+        return self.starts[i], self.ends[i]
+
+    def __iter__(self):
+        return zip(self.starts, self.ends)
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"Spans({list(self)!r})"
+
+
 @dataclass
 class Article:
     """An article found in a document: its title and body paragraphs as ``(start, end)`` spans.
 
-    ``captions`` are title-like lines between the title and the first paragraph.
+    ``captions`` are title-like lines between the title and the first paragraph; ``sections``
+    holds ``(paragraph index, heading)`` for each Markdown ``##``-``######`` heading: the section
+    starts at that body paragraph (headings are not paragraphs).
     """
 
     title: str
     title_span: tuple[int, int] | None
-    paragraphs: list[tuple[int, int]] = field(default_factory=list)
+    paragraphs: Spans = field(default_factory=Spans)
     captions: list[tuple[int, int]] = field(default_factory=list)
+    sections: list[tuple[int, str]] = field(default_factory=list)
 
 
 def slugify(title: str, max_len: int = 80) -> str:
@@ -64,24 +107,42 @@ def slugify(title: str, max_len: int = 80) -> str:
 
 
 _MD_HEADING_LINE = re.compile(r"^#{1,6}[ \t]+\S[^\n]*$", re.MULTILINE)
+_MD_SECTION = re.compile(r"#{2,6}[ \t]+\S[^\n]*")
 
 
-def _blocks(text: str) -> list[tuple[int, int]]:
+_BLANK_LINES = re.compile(r"\n(?:[^\S\n]*\n)+")
+
+
+def _between(pattern: re.Pattern, text: str):
+    """``(start, end)`` of the stretches of ``text`` between matches of ``pattern``, lazily."""
+    pos = 0
+    for m in pattern.finditer(text):
+        yield pos, m.start()
+        pos = m.end()
+    yield pos, len(text)
+
+
+def _blocks(text: str) -> Spans:
     """Spans of non-blank blocks separated by blank lines (stripped of outer whitespace); a
-    Markdown heading line ("# Title") is a block of its own even without blank lines around it."""
-    spans = []
-    for m in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text):
-        cuts = [m.start()]
-        for h in _MD_HEADING_LINE.finditer(text, m.start(), m.end()):
-            cuts += [h.start(), h.end()]
-        cuts.append(m.end())
+    Markdown heading line ("# Title") is a block of its own even without blank lines around it.
+    Linear time; memory: 16 bytes a span (the runs of blank lines are found by a regular expression
+    without repetition over lines, which would keep state for every line of a long block)."""
+    spans = Spans()
+    add_start, add_end = spans.starts.append, spans.ends.append
+    for b0, b1 in _between(_BLANK_LINES, text):
+        cuts = [b0]
+        if text.find("#", b0, b1) >= 0:
+            for h in _MD_HEADING_LINE.finditer(text, b0, b1):
+                cuts += [h.start(), h.end()]
+        cuts.append(b1)
         for s, e in zip(cuts, cuts[1:]):
             while s < e and text[s].isspace():
                 s += 1
             while e > s and text[e - 1].isspace():
                 e -= 1
             if e > s:
-                spans.append((s, e))
+                add_start(s)
+                add_end(e)
     return spans
 
 
@@ -115,39 +176,52 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
     Returns ``(page_heading, articles)``. ``page_heading`` is the archive heading ("Tag Archive
     for: …") when the page starts with one, else ``None``. Body text before the first title goes
     to an article titled ``default_title``. A document with no title-like lines is one article.
-    With ``markdown`` (a .md file), ``# `` headings outside code fences open the articles.
+    With ``markdown`` (a .md file), ``# `` headings outside code fences open the articles, and
+    ``##``-``######`` headings inside an article open its sections (``Article.sections``).
     ``title_hint`` (a title the file's metadata gives, such as an HTML ``<h1>``) is the article's
     title when it is one of the lines of the run that opens it (a kicker or a date before the
     ``<h1>`` is then a caption).
     """
     blocks = _blocks(text)
     heading = None
-    first_line = text[blocks[0][0]:blocks[0][1]] if blocks else ""
+
+    def fenced(pos: int) -> bool:
+        return False
+
+    first_line = text[blocks[0][0]:min(blocks[0][1], blocks[0][0] + 151)] if blocks else ""
     if first_line and "\n" not in first_line and len(first_line) <= 150 and _ARCHIVE_HEADING.search(first_line):
         heading = first_line
         blocks = blocks[1:]
     if markdown:
         fences = [m.span() for m in re.finditer(r"^```.*?(?:^```[^\n]*$|\Z)", text, re.MULTILINE | re.DOTALL)]
-        fenced = [any(a <= s < b for a, b in fences) for s, _ in blocks]
-        md_titles = [text.startswith("# ", s) and not f for (s, _), f in zip(blocks, fenced)]
+        fence_starts = [a for a, _ in fences]
+
+        def fenced(pos: int) -> bool:  # noqa: F811 - fences do not overlap: the last one starting before counts
+            k = bisect.bisect_right(fence_starts, pos) - 1
+            return k >= 0 and pos < fences[k][1]
+
+        md_titles = bytearray(text.startswith("# ", s) and not fenced(s) for s, _ in blocks)
+    title, body = 1, 0
     if markdown and any(md_titles):
         # a Markdown document: "# " headings open articles; everything else, deeper headings
         # ("## Reaction") and label lines included, is text of the article they are in
-        kinds = ["title" if t else "body" for t in md_titles]
+        kinds = md_titles
     else:
-        kinds = ["title" if is_title_like(text[s:e]) else "body" for s, e in blocks]
+        # a block of over 150 characters is never title-like (and not copied to find out)
+        kinds = bytearray((e - s <= 150 or text.startswith("#", s)) and is_title_like(text[s:e]) for s, e in blocks)
         if heading is None:
             # not an archive page: one article, opened by its first title-like run; later
             # title-like lines ("What the union won", "Reaction") are section headings in it
-            first = next((i for i, k in enumerate(kinds) if k == "body"), len(kinds))
-            kinds = kinds[:first] + ["body"] * (len(kinds) - first)
+            first = kinds.find(body)
+            if first >= 0:
+                kinds[first:] = bytes(len(kinds) - first)
     articles: list[Article] = []
     current: Article | None = None
     i = 0
     while i < len(blocks):
-        if kinds[i] == "title":
+        if kinds[i] == title:
             j = i
-            while j < len(blocks) and kinds[j] == "title":
+            while j < len(blocks) and kinds[j] == title:
                 j += 1
             if j < len(blocks):  # a run of title-like blocks followed by body text opens an article
                 run = blocks[i:j]
@@ -163,7 +237,11 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
         if current is None:
             current = Article(title=strip_invisible(default_title), title_span=None)
             articles.append(current)
-        current.paragraphs.append(blocks[i])
+        s, e = blocks[i]
+        if markdown and text[s] == "#" and _MD_SECTION.fullmatch(text, s, e) and not fenced(s):
+            current.sections.append((len(current.paragraphs), heading_text(text[s:e])))
+        else:
+            current.paragraphs.append((s, e))
         i += 1
     articles = [a for a in articles if a.paragraphs]
     return heading, articles
@@ -182,13 +260,36 @@ MAX_WORD_CHARS = 100
 MAX_CHARS_PER_TOKEN = 12
 
 
+#: :func:`_windows` tokenises a long span this many characters (at least) at a time, cut at
+#: whitespace, so memory stays bounded by the segment, not the span (a 60 MB line of short words
+#: would otherwise be held as tens of millions of token offsets at once).
+SEGMENT_CHARS = 1 << 16
+_NON_SPACE = re.compile(r"\S+")
+
+
 def _word_spans(text: str, s: int, e: int) -> list[tuple[int, int]]:
     """Spans of the non-space runs of ``text[s:e]``, runs over :data:`MAX_WORD_CHARS` cut up."""
     out = []
-    for m in re.finditer(r"\S+", text[s:e]):
-        a, b = m.start() + s, m.end() + s
-        out += [(i, min(i + MAX_WORD_CHARS, b)) for i in range(a, b, MAX_WORD_CHARS)]
+    for m in _NON_SPACE.finditer(text, s, e):
+        a, b = m.span()
+        if b - a <= MAX_WORD_CHARS:
+            out.append((a, b))
+        else:
+            out += [(i, min(i + MAX_WORD_CHARS, b)) for i in range(a, b, MAX_WORD_CHARS)]
     return out
+
+
+def _segment_end(text: str, s: int, e: int, size: int) -> int:
+    """End of the segment of ``text[s:e]`` that starts at ``s``: ``e`` when the rest is at most
+    ``size`` characters, else the last whitespace in ``text[s + size // 2 : s + size]`` (or
+    ``s + size`` when there is none there)."""
+    if e - s <= size:
+        return e
+    cut = s + size
+    for i in range(cut - 1, s + size // 2, -1):  # at most size / 2 steps, once per segment
+        if text[i].isspace():
+            return i
+    return cut
 
 
 def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
@@ -198,11 +299,38 @@ def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
     """Cut ``[s, e)`` at word boundaries into consecutive windows of at most ``max_tokens``
     tokens and ``max_chars`` characters; returns ``((start, end), tokens)`` pairs.
 
-    With ``token_ends`` (end offsets of the tokens of a text) the span is tokenised once and the
-    windows are read off the offsets. Without it each window is found by binary search over its
-    end word (a word is at least one token, so a window holds at most ``max_tokens`` words):
+    The span is read in segments of about :data:`SEGMENT_CHARS` (at least ``4 * max_chars``)
+    characters cut at whitespace (WordPiece never joins characters across whitespace, so the
+    tokens are those of the whole span); the last window of a segment is read again at the
+    start of the next. Time and memory are linear in ``e - s``; memory beyond the output is
+    bounded by one segment.
+    """
+    size = max(SEGMENT_CHARS, 4 * max_chars)
+    out: list[tuple[tuple[int, int], int]] = []
+    pos = s
+    while pos < e:
+        seg_end = _segment_end(text, pos, e, size)
+        found = _segment_windows(text, pos, seg_end, max_tokens, max_chars, count_tokens, token_ends)
+        if seg_end < e and len(found) > 1:
+            found.pop()  # may continue in the next segment: read it again from its start
+            pos = found[-1][0][1]
+        else:
+            pos = seg_end
+        out += found
+    return out
+
+
+def _segment_windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
+                     count_tokens: Callable[[str], int],
+                     token_ends: Callable[[str], Sequence[int]] | None = None,
+                     ) -> list[tuple[tuple[int, int], int]]:
+    """The windows of :func:`_windows` within one segment ``[s, e)``.
+
+    With ``token_ends`` (end offsets of the tokens of a text) the segment is tokenised once and
+    the windows are read off the offsets. Without it each window is found by binary search over
+    its end word (a word is at least one token, so a window holds at most ``max_tokens`` words):
     ``O(log max_tokens)`` calls of ``count_tokens`` per window, each on at most one window of
-    text. Either way the cost is linear in ``e - s``.
+    text.
     """
     words = _word_spans(text, s, e)
     out: list[tuple[tuple[int, int], int]] = []
@@ -210,6 +338,7 @@ def _windows(text: str, s: int, e: int, max_tokens: int, max_chars: int,
         ends = token_ends(text[s:e])
         before = [bisect.bisect_right(ends, a - s) for a, _ in words]  # tokens ending before word
         upto = [bisect.bisect_right(ends, b - s) for _, b in words]  # tokens ending by its end
+        del ends
         i = 0
         while i < len(words):
             j = i + 1
@@ -248,23 +377,94 @@ def _split_long(text: str, start: int, end: int, max_tokens: int,
     max_chars = MAX_CHARS_PER_TOKEN * max_tokens
     if end - start <= max_chars and count_tokens(text[start:end]) <= max_tokens:
         return [(start, end)]
-    pieces: list[tuple[tuple[int, int], int]] = []
-    for s, e in split_sentences(text[start:end], offset=start):
-        n = count_tokens(text[s:e]) if e - s <= max_chars else max_tokens + 1
-        if n <= max_tokens:
-            pieces.append(((s, e), n))
-        else:  # one sentence longer than the window: cut it at word boundaries
-            pieces += _windows(text, s, e, max_tokens, max_chars, count_tokens, token_ends)
     parts: list[tuple[int, int]] = []
-    (cs, ce), cn = pieces[0]
-    for (s, e), n in pieces[1:]:
-        if cn + n <= max_tokens and e - cs <= max_chars:
-            ce, cn = e, cn + n
-        else:
-            parts.append((cs, ce))
-            (cs, ce), cn = (s, e), n
-    parts.append((cs, ce))
+    cs = ce = cn = None  # the part being filled: start, end, tokens
+    for s, e in iter_sentences(text, start, end):
+        n = count_tokens(text[s:e]) if e - s <= max_chars else max_tokens + 1
+        # one sentence longer than the window: cut it at word boundaries
+        pieces = [((s, e), n)] if n <= max_tokens else _windows(text, s, e, max_tokens, max_chars,
+                                                                 count_tokens, token_ends)
+        for (ps, pe), pn in pieces:
+            if cs is not None and cn + pn <= max_tokens and pe - cs <= max_chars:
+                ce, cn = pe, cn + pn
+            else:
+                if cs is not None:
+                    parts.append((cs, ce))
+                cs, ce, cn = ps, pe, pn
+    if cs is not None:
+        parts.append((cs, ce))
     return parts
+
+
+def _count_words(text: str, s: int, e: int, limit: int) -> int:
+    """Number of whitespace-separated words in ``text[s:e]``, counting no further than ``limit``
+    (a paragraph of two million words is not split into two million strings to learn that it
+    holds at least ten)."""
+    if e - s <= 4096:
+        return len(text[s:e].split())
+    n = 0
+    for _ in _NON_SPACE.finditer(text, s, e):
+        n += 1
+        if n >= limit:
+            break
+    return n
+
+
+def is_table(text: str, s: int, e: int) -> bool:
+    """True when every line of ``text[s:e]`` holds " | ": a table as HTML and Word tables are read
+    (:func:`rag.documents.table_row`)."""
+    if text.find(" | ", s, e) < 0:
+        return False
+    return all(" | " in line for line in text[s:e].split("\n"))
+
+
+def _group_ranges(text: str, spans: "Spans", lo: int, hi: int, min_words: int) -> list[tuple[int, int]]:
+    """Paragraphs ``lo:hi`` of an article in groups, as ``[a, b)`` index ranges: a group closes
+    once it holds ``min_words`` words, so short paragraphs join the next one; short paragraphs at
+    the end join the group before them. A table is a group of its own: a short paragraph before
+    it joins the group before (or stands alone), never the table."""
+    groups: list[list] = []  # [a, b, is_table]
+    a, words = lo, 0
+
+    def close_short(end: int) -> None:
+        if end > a:
+            if groups and not groups[-1][2]:
+                groups[-1][1] = end
+            else:
+                groups.append([a, end, False])
+
+    for p in range(lo, hi):
+        s, e = spans[p]
+        if is_table(text, s, e):
+            close_short(p)
+            groups.append([p, p + 1, True])
+            a, words = p + 1, 0
+            continue
+        words += _count_words(text, s, e, min_words - words)
+        if words >= min_words:
+            groups.append([a, p + 1, False])
+            a, words = p + 1, 0
+    close_short(hi)
+    return [(g[0], g[1]) for g in groups]
+
+
+def _group_chunks(text: str, art: Article, a_idx: int, slug: str, art_url: str | None,
+                  group: range, first: bool, source: str, max_tokens: int,
+                  count: Callable[[str], int], token_ends, section: str | None = None) -> list[Chunk]:
+    """The chunks of one group of paragraphs (indexes into ``art.paragraphs``) of an article;
+    the first group starts at the article's captions."""
+    start = art.paragraphs[group[0]][0]
+    end = art.paragraphs[group[-1]][1]
+    if first and art.captions:
+        start = art.captions[0][0]
+    numbers = [q + 1 for q in group]
+    out = []
+    for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count, token_ends)):
+        cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
+        out.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
+                         paragraphs=numbers, start=s, end=e, source=source, article=a_idx,
+                         section=section))
+    return out
 
 
 def chunk_document(
@@ -305,30 +505,12 @@ def chunk_document(
             slug, n = f"{base}-{n}", n + 1
         taken.add(slug)
         art_url = article_urls.get(art.title, url)
-        # group paragraphs: numbers are 1-based positions among the article's body paragraphs
-        groups: list[list[int]] = []
-        pending: list[int] = []
-        pending_words = 0
-        for p_idx, (s, e) in enumerate(art.paragraphs):
-            pending.append(p_idx)
-            pending_words += len(text[s:e].split())
-            if pending_words >= min_words:
-                groups.append(pending)
-                pending, pending_words = [], 0
-        if pending:
-            if groups:
-                groups[-1].extend(pending)
-            else:
-                groups.append(pending)
-        for g_idx, group in enumerate(groups):
-            start = art.paragraphs[group[0]][0]
-            end = art.paragraphs[group[-1]][1]
-            if g_idx == 0 and art.captions:
-                start = art.captions[0][0]
-            numbers = [q + 1 for q in group]
-            for part, (s, e) in enumerate(_split_long(text, start, end, max_tokens, count, token_ends)):
-                cid = f"{slug}#p{numbers[0]}" + (f".{part + 1}" if part else "")
-                chunks.append(Chunk(id=cid, text=text[s:e], title=art.title, url=art_url,
-                                    paragraphs=numbers, start=s, end=e, source=source,
-                                    article=a_idx))
+        # numbers are 1-based positions among the article's body paragraphs; a section's
+        # paragraphs are grouped apart from the next section's
+        cuts = [0] + [p for p, _ in art.sections] + [len(art.paragraphs)]
+        names = [None] + [name for _, name in art.sections]
+        for lo, hi, section in zip(cuts, cuts[1:], names):
+            for a, b in _group_ranges(text, art.paragraphs, lo, hi, min_words):
+                chunks += _group_chunks(text, art, a_idx, slug, art_url, range(a, b), a == 0,
+                                        source, max_tokens, count, token_ends, section)
     return chunks

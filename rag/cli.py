@@ -1,8 +1,10 @@
 """The ``rag`` command line: ``rag ingest``, ``rag ask``, ``rag serve``, ``rag eval``, ``rag stats``,
-``rag remove``.
+``rag check``, ``rag remove``.
 
 Every command takes ``--index DIR``; the default is the bundled corpus's index
-(``index/default``), built on first use.
+(``index/default``), built on first use. Any failure is one line on stderr naming its cause and
+its fix (exit status 2 for bad input or a damaged index, 1 for other failures); ``--debug``
+adds the traceback.
 """
 from __future__ import annotations
 
@@ -122,6 +124,25 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """Full check of an index (:func:`rag.store.check_index`): exit 0 when sound, 1 when damaged."""
+    from .embedder import EMBEDDER_DIM, EMBEDDER_NAME
+    from .store import check_index
+
+    index_dir = _index_dir(args)
+    problems = check_index(index_dir, embedder_name=EMBEDDER_NAME, dim=EMBEDDER_DIM)
+    if problems:
+        for p in problems:
+            print(f"rag: damaged: {p}", file=sys.stderr)
+        return 1
+    from .store import read_manifest
+
+    m = read_manifest(index_dir)
+    print(f"index {index_dir} is sound: {len(m['files'])} files match their sha256, {m['count']} chunk "
+          f"texts their hashes, {m['sentences']} sentence offsets their chunks")
+    return 0
+
+
 def _print_answer(answer) -> None:
     # the short answer in bold: ANSI bold on a terminal (unless NO_COLOR), Markdown ** when piped
     tty = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -141,7 +162,7 @@ def _print_answer(answer) -> None:
     print("\nSources:")
     for c in answer.citations:
         where = f"paragraph {c.paragraph}" + (f", page {c.page}" if c.page else "")
-        print(f"  [{c.number}] {c.title} ({where})" + (f"\n      {c.url}" if c.url else
+        print(f"  [{c.number}] {c.cited_as} ({where})" + (f"\n      {c.url}" if c.url else
                                                          f"\n      file: {c.file}" if c.file else ""))
         print(f"      “{c.quote}”")
 
@@ -246,9 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Grounded question answering over articles, with citations.")
     sub = p.add_subparsers(dest="command", required=True)
 
+    p.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+
     def with_index(sp):
         sp.add_argument("--index", metavar="DIR", default=None,
                         help="index folder (default: the bundled corpus's index under index/)")
+        sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show the traceback of a failure")
         return sp
 
     sp = with_index(sub.add_parser("ingest", help="index text, Markdown, HTML, PDF or Word (.docx) files, or folders of them"))
@@ -261,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = with_index(sub.add_parser("remove", help="drop documents from the index (by path, file name or title)"))
     sp.add_argument("docs", nargs="+", metavar="DOC")
     sp.set_defaults(func=cmd_remove)
+
+    sp = with_index(sub.add_parser("check", help="verify an index: file hashes, chunk texts, sentence offsets"))
+    sp.set_defaults(func=cmd_check)
 
     sp = with_index(sub.add_parser("stats", help="documents, chunks, embedder, index type and size on disk"))
     sp.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -294,22 +322,68 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``rag`` console script; returns the exit status (2 on bad input)."""
-    args = build_parser().parse_args(argv)
+def _one_line(text: str, limit: int = 1000) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def error_line(e: BaseException, args=None) -> tuple[str, int]:
+    """The one line (without the ``rag: error:`` prefix) and exit status for a failure ``e``:
+    its cause and its fix. Index errors and document errors already name their fix."""
+    import errno
+
     from .documents import DocumentError
     from .store import IndexError_
 
+    index = getattr(args, "index", None) or "the index folder"
+    debug = " Run again with --debug for the traceback."
+    if isinstance(e, IndexError_):
+        if isinstance(e, OSError) and e.strerror:
+            return _one_line(e.strerror), 1  # disk full while writing: names the folder and the space
+        return _one_line(e), 2
+    if isinstance(e, (DocumentError, ValueError, TypeError)):
+        return _one_line(e), 2
+    if isinstance(e, FileNotFoundError):
+        return _one_line(f"{e.strerror}: {e.filename}" if e.filename else e) + \
+            " (check the path; folders are walked)", 2
+    if isinstance(e, OSError):
+        where = e.filename or index
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            folder = Path(where).parent if e.filename else Path(where)
+            return _one_line(f"No space left on the disk of {folder} ({e.strerror}); free some space "
+                             f"there (at least the size of the files being indexed, twice over) or "
+                             f"use --index DIR on another disk."), 1
+        if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return _one_line(f"{e.strerror}: {where}; check that you may read the files and write "
+                             f"the index folder, or use --index DIR elsewhere."), 1
+        return _one_line(f"{e.strerror or e}: {where}; check the path and the disk.") + debug, 1
+    if isinstance(e, MemoryError):
+        return ("out of memory; index fewer or smaller files at a time." + debug), 1
+    if isinstance(e, RuntimeError):
+        return _one_line(e) + debug, 1
+    return _one_line(f"unexpected {type(e).__name__}: {e}.") + debug + " Please report it.", 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script; returns the exit status: 0 done, 1 failed (the
+    disk, the system, a bug), 2 bad input or a damaged index, 130 interrupted, 141 the reader of
+    the output left. A failure is one line on stderr; with ``--debug`` its traceback first."""
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, DocumentError, IndexError_) as e:
-        print(f"rag: error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `rag ask ... | head`: the reader left; say nothing more
         _to_devnull(sys.stdout)
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
+    except Exception as e:
+        if getattr(args, "debug", False):
+            import traceback
+
+            traceback.print_exc()
+        line, status = error_line(e, args)
+        print(f"rag: error: {line}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

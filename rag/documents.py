@@ -31,6 +31,11 @@ SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | DOCX_SUFFIXES
 MAX_FILE_BYTES = 64 * 1024 * 1024
 #: Largest HTML file read, in bytes (an HTML file is parsed into a tree, several times its size).
 MAX_HTML_BYTES = 16 * 1024 * 1024
+#: Largest total of a Word file's XML parts once decompressed, in bytes (python-docx parses them
+#: into trees of about 15 times their size; a 0.5 MB file can hold 150 MB of XML).
+MAX_DOCX_XML_BYTES = 48 * 1024 * 1024
+#: Largest total of all of a Word file's parts once decompressed (images included), in bytes.
+MAX_DOCX_BYTES = 2 * MAX_FILE_BYTES
 #: Text files are read and decoded in blocks of this many bytes.
 BLOCK_BYTES = 1 << 20
 #: Share of control characters (other than tab, newline, form feed) above which text is binary.
@@ -253,13 +258,117 @@ def _html_meta(soup) -> dict:
     return {k: v for k, v in out.items() if v}
 
 
+#: Deepest element nesting kept when reading HTML; tags deeper than this are dropped (their text
+#: kept). Beautiful Soup's tree building costs time in proportion to the depth of each tag, so a
+#: page nested 100,000 levels deep took minutes; real pages stay under ~60 levels.
+MAX_HTML_DEPTH = 256
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)")
+
+
+def _max_depth_estimate(markup: str) -> int:
+    """An upper bound of the element depth of ``markup``, found with a regular expression over
+    its tags: an end tag closes only an element of its own name (never more), so the estimate is
+    never below what the parser builds (tags inside comments or scripts only add to it)."""
+    from bs4.builder import HTMLTreeBuilder
+
+    void = HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS
+    open_: dict[str, int] = {}
+    depth = deepest = 0
+    for m in _TAG.finditer(markup):
+        name = m.group(2).lower()
+        if m.group(1):
+            if open_.get(name):
+                open_[name] -= 1
+                depth -= 1
+        elif name not in void:
+            open_[name] = open_.get(name, 0) + 1
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def limit_html_depth(markup: str, max_depth: int = MAX_HTML_DEPTH) -> str:
+    """``markup`` with the start and end tags of elements nested deeper than ``max_depth``
+    replaced by a space (their text and everything shallower are kept, byte for byte).
+
+    Tags are read by the standard library's ``html.parser`` tokenizer (the one Beautiful Soup's
+    ``html.parser`` builder uses), and elements nest as that builder nests them: an end tag
+    closes the innermost open element of its name and those inside it, and is ignored when none
+    is open; void elements (``<br>``, ``<img>``, ...) do not nest. Time and memory are linear in
+    the markup. Markup whose depth cannot exceed ``max_depth`` comes back unchanged, unparsed.
+    """
+    if _max_depth_estimate(markup) <= max_depth:
+        return markup
+    from html.parser import HTMLParser
+
+    from bs4.builder import HTMLTreeBuilder
+
+    void = HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS
+    line_starts = [0] + [m.end() for m in re.finditer("\n", markup)]
+    drop: list[tuple[int, int]] = []
+    stack: list[tuple[str, bool]] = []  # open elements: name, dropped
+    open_: dict[str, int] = {}
+
+    def offset(pos: tuple[int, int]) -> int:
+        return line_starts[pos[0] - 1] + pos[1]
+
+    class DepthLimiter(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            dropped = len(stack) >= max_depth
+            if dropped:
+                start = offset(self.getpos())
+                drop.append((start, start + len(self.get_starttag_text() or "")))
+            if tag not in void:
+                stack.append((tag, dropped))
+                open_[tag] = open_.get(tag, 0) + 1
+
+        def handle_startendtag(self, tag, attrs):
+            if len(stack) >= max_depth:
+                start = offset(self.getpos())
+                drop.append((start, start + len(self.get_starttag_text() or "")))
+
+        def handle_endtag(self, tag):
+            if not open_.get(tag):
+                return
+            while True:
+                name, dropped = stack.pop()
+                open_[name] -= 1
+                if name == tag:
+                    break
+            if dropped:
+                start = offset(self.getpos())
+                end = markup.find(">", start)
+                drop.append((start, len(markup) if end < 0 else end + 1))
+
+    parser = DepthLimiter(convert_charrefs=False)
+    parser.feed(markup)
+    parser.close()
+    drop.sort()
+    parts, pos = [], 0
+    for a, b in drop:
+        if a >= pos:
+            parts += [markup[pos:a], " "]
+            pos = b
+    parts.append(markup[pos:])
+    return "".join(parts)
+
+
+def _soup(markup: bytes | str):
+    """Beautiful Soup (``html.parser``) of ``markup``, its nesting first limited to
+    :data:`MAX_HTML_DEPTH` (:func:`limit_html_depth`); bytes are decoded as Beautiful Soup
+    decodes them (BOM, ``<meta charset>``, else detection)."""
+    from bs4 import BeautifulSoup, UnicodeDammit
+
+    if isinstance(markup, bytes):
+        markup = UnicodeDammit(markup, is_html=True).unicode_markup or markup.decode("utf-8", "replace")
+    return BeautifulSoup(limit_html_depth(markup), "html.parser")
+
+
 def html_document(markup: bytes | str) -> tuple[str, dict]:
     """:func:`html_to_text` plus the page's metadata: ``(text, meta)``, ``meta`` holding any of
     ``title`` (Open Graph, else the ``<h1>`` when ``<title>`` holds it or is missing, else
     ``<title>``), ``url`` (canonical), ``author``, ``date``."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
+    soup = _soup(markup)
     meta = _html_meta(soup)
     h1 = soup.find("h1")
     h1 = " ".join(h1.get_text(" ").split()) if h1 else ""
@@ -281,11 +390,10 @@ def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
     ...) becomes a paragraph, paragraphs separated by a blank line, whitespace inside them
     collapsed; a table is one paragraph with a line per row, cells joined by " | " (as Word
     tables are read). Bytes are decoded by Beautiful Soup (BOM,
-    ``<meta charset>``, else detection).
+    ``<meta charset>``, else detection). Elements nested deeper than :data:`MAX_HTML_DEPTH` lose
+    their tags, not their text (:func:`limit_html_depth`), so time stays linear in the markup.
     """
-    from bs4 import BeautifulSoup
-
-    return _soup_text(BeautifulSoup(markup, "html.parser"))
+    return _soup_text(_soup(markup))
 
 
 def _soup_text(soup) -> tuple[str, str | None]:
@@ -333,13 +441,40 @@ def read_html(path: str | Path, *, limit: int = MAX_HTML_BYTES) -> tuple[str, di
     return html_document(data)
 
 
+def check_docx_size(path: Path) -> None:
+    """Raise :class:`DocumentError` when the zip directory of Word file ``path`` declares more
+    than :data:`MAX_DOCX_XML_BYTES` of XML or :data:`MAX_DOCX_BYTES` in all once decompressed
+    (a "zip bomb"). The declared sizes bound what is read: Python's ``zipfile``, which
+    python-docx uses, stops decompressing a member at its declared size (and fails its CRC
+    check when there is more). A file that is not a zip passes, for python-docx to reject."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        return
+    xml = sum(i.file_size for i in infos if i.filename.lower().endswith((".xml", ".rels")))
+    total = sum(i.file_size for i in infos)
+    mib = 1024 * 1024
+    if xml > MAX_DOCX_XML_BYTES:
+        raise DocumentError(f"{path.name}: Word document expands to {xml / mib:,.0f} MiB of XML, over the "
+                            f"{MAX_DOCX_XML_BYTES // mib} MiB limit (a zip bomb, or split the document)")
+    if total > MAX_DOCX_BYTES:
+        raise DocumentError(f"{path.name}: Word document expands to {total / mib:,.0f} MiB, over the "
+                            f"{MAX_DOCX_BYTES // mib} MiB limit")
+
+
 def read_docx(path: str | Path) -> tuple[str, dict]:
     """The text of a Word document (``python-docx``): paragraphs in order, then table rows (cells
     joined by " | ", a table's rows on consecutive lines), separated by blank lines; and its core properties as metadata (``title``,
-    ``author``, ``date``). Raises :class:`DocumentError` for a file that is not a readable .docx."""
+    ``author``, ``date``). Raises :class:`DocumentError` for a file that is not a readable .docx,
+    and, before parsing anything, for one whose parts expand past :data:`MAX_DOCX_XML_BYTES` of XML
+    (:func:`check_docx_size`)."""
     import docx
 
     path = Path(path)
+    check_docx_size(path)
     try:
         d = docx.Document(str(path))
         blocks = [" ".join(p.text.split()) for p in d.paragraphs]

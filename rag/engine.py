@@ -6,6 +6,7 @@ any index built with ``rag ingest``.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -20,8 +21,8 @@ from .ingest import IngestReport, build_index
 from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
-from .store import (FORMAT_VERSION, IndexError_, IndexNotFoundError, current_version, load_index, read_manifest,
-                    write_lock)
+from .store import (FORMAT_VERSION, IndexCorruptError, IndexError_, IndexNotFoundError, check_manifest, check_sizes,
+                    current_version, load_index, read_manifest, rebuild_fix, write_lock)
 from .text import strip_invisible
 from .types import Answer, Passage
 from .vectors import set_search_threads
@@ -77,10 +78,18 @@ def index_is_fresh(index_dir: str | Path, documents: list[Document], embedder: E
 def recorded_sources(index_dir: str | Path) -> tuple[list[Document], list[str], list[str]]:
     """Re-read the files an index was built from (its manifest's sources that are file paths).
     Returns ``(documents, skipped reasons, removed)``: ``removed`` names the files that no longer
-    exist (they drop out of the index); bundled sources are not included."""
+    exist (they drop out of the index); bundled sources are not included. Raises
+    :class:`~rag.store.IndexCorruptError` when ``CURRENT`` or the manifest's sources are damaged
+    (the files the index held cannot be known: ``rag ingest --rebuild`` starts afresh)."""
+    current_version(index_dir)  # garbage in CURRENT: IndexCorruptError, not a silent fresh start
     m = read_manifest(index_dir) or {}
+    sources = m.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(x, dict) and isinstance(x.get("source", ""), str)
+                                                for x in sources):
+        raise IndexCorruptError(f"The index at {index_dir} is damaged (its manifest's list of sources is "
+                                f"unreadable). {rebuild_fix(index_dir)}")
     docs, skipped, removed = [], [], []
-    for src in m.get("sources", []):
+    for src in sources:
         path = src.get("source", "")
         if path.startswith("bundled:"):
             continue
@@ -104,7 +113,10 @@ def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestRep
     with write_lock(index_dir):
         if index_is_fresh(index_dir, docs, embedder):
             return None
-        extra, skipped, removed = recorded_sources(index_dir)
+        try:
+            extra, skipped, removed = recorded_sources(index_dir)
+        except IndexCorruptError as e:  # a damaged default index is rebuilt from the bundled corpus
+            extra, skipped, removed = [], [f"files added before: lost ({e})"], []
         return build_index(docs + extra, index_dir, embedder=embedder, lock=False, skipped=skipped,
                            removed=removed)
 
@@ -521,11 +533,19 @@ def index_stats(index_dir: str | Path) -> dict:
     """Figures of the index at ``index_dir``: documents, chunks, sentences, embedder, index type,
     size on disk (bytes, live version), creation time and the documents with their chunk counts
     and the titles their articles are cited under.
-    Raises :class:`~rag.store.IndexNotFoundError` when there is no index."""
+    Raises :class:`~rag.store.IndexNotFoundError` when there is no index and
+    :class:`~rag.store.IndexCorruptError` (or ``IndexMismatchError`` for another format) when its
+    manifest is damaged or a file it lists is missing or of the wrong size."""
     version = current_version(index_dir)
-    m = read_manifest(index_dir)
-    if version is None or m is None:
+    if version is None:
         raise IndexNotFoundError(f"No index at {index_dir}. Build one with: rag ingest PATH... --index {index_dir}")
+    try:
+        m = json.loads((version / "manifest.json").read_text())
+    except (OSError, ValueError) as e:
+        raise IndexCorruptError(f"The index at {index_dir} is damaged (its manifest is unreadable: "
+                                f"{type(e).__name__}). {rebuild_fix(index_dir)}") from e
+    check_manifest(m, index_dir)
+    check_sizes(version, m, index_dir)
     size = sum(f.stat().st_size for f in version.rglob("*") if f.is_file())
     return {"index": str(index_dir), "version": version.name, "documents": len(m.get("sources", [])),
             "chunks": m.get("count"), "sentences": m.get("sentences"), "embedder": m.get("embedder"),

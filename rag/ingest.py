@@ -12,7 +12,8 @@ a complete new version (see :mod:`rag.store`), so FAISS ids, BM25 and metadata a
 
 The same paragraph met twice (an article on its own page and again inside a tag or archive page)
 is stored once, by a hash of its normalised text (folded, lower-cased, punctuation dropped); the
-copy from the document holding fewer articles — the article's own page — is the one kept.
+copy in the article's own document — one holding that article alone, not a tag, author or listing
+page — is the one kept, whatever the order the files were given in (:func:`drop_duplicates`).
 """
 from __future__ import annotations
 
@@ -117,21 +118,45 @@ def _block_keys(text: str) -> list[str]:
     return [paragraph_key(b) for b in re.split(r"\n\s*\n", text) if len(b.split()) >= DUP_MIN_WORDS]
 
 
+#: URLs of listing pages (tags, categories, authors, archives, search results, later pages).
+_LISTING_URL = re.compile(r"/(tags?|category|categories|authors?|topics?|archives?|page|search|label)(/|$)"
+                          r"|[?&](s|q|tag|cat|category|author|paged?)=", re.IGNORECASE)
+_LISTING_TITLE = re.compile(r"^(tag|category|topic|author|archive|posts?)s?\b.*(:|tagged|archive|by\b)",
+                            re.IGNORECASE)
+
+
+def is_listing(title: str | None, url: str | None) -> bool:
+    """True when a chunk's title or URL is a tag, category, author, archive or search page's
+    ("Tag Archive for: Interpol", ``https://example.org/tag/interpol/``)."""
+    from .chunker import _ARCHIVE_HEADING
+
+    t = (title or "").strip()
+    return bool(_ARCHIVE_HEADING.search(t) or _LISTING_TITLE.search(t) or (url and _LISTING_URL.search(url)))
+
+
 def drop_duplicates(chunks: list[Chunk]) -> tuple[list[Chunk], int]:
-    """Keep one copy of each paragraph, preferring the copy whose document holds the fewest
-    articles (an article's own page over a tag page holding it), then the fewest chunks (over a
-    digest whose articles were not told apart). A chunk is a copy when every
-    paragraph of it of at least :data:`DUP_MIN_WORDS` words (by :func:`paragraph_key`) is held by
-    a chunk already kept — so a caption or title line joined to a copied paragraph does not save
-    it. Returns ``(kept chunks in their original order, number dropped)``."""
+    """Keep one copy of each paragraph: the copy in the article's own document. Copies are
+    ranked by, in turn: being in a document that holds that article alone (one article, the
+    chunk not under a section heading of a digest, its title not a listing's), a URL and title
+    that are not a tag, author or listing page's (:func:`is_listing`), the fewest articles in the
+    document, the fewest chunks, then the source path and position (so the choice never depends
+    on the order the files were given in). A chunk is a copy when every paragraph of it of at
+    least :data:`DUP_MIN_WORDS` words (by :func:`paragraph_key`) is held by a chunk already kept —
+    so a caption or title line joined to a copied paragraph does not save it. Returns ``(kept
+    chunks in their original order, number dropped)``."""
     articles: dict[str, set[int]] = {}
     sizes: dict[str, int] = {}
     for c in chunks:
         articles.setdefault(c.source, set()).add(c.article)
         sizes[c.source] = sizes.get(c.source, 0) + 1
-    rank = {src: i for i, src in enumerate(articles)}
-    order = sorted(range(len(chunks)), key=lambda i: (len(articles[chunks[i].source]), sizes[chunks[i].source],
-                                                      rank[chunks[i].source], i))
+
+    def rank(i: int):
+        c = chunks[i]
+        listing = is_listing(c.title, c.url)
+        alone = len(articles[c.source]) == 1 and not c.section and not listing
+        return (not alone, listing, len(articles[c.source]), sizes[c.source], c.source, i)
+
+    order = sorted(range(len(chunks)), key=rank)
     seen: set[str] = set()
     keep = [False] * len(chunks)
     for i in order:

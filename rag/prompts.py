@@ -41,7 +41,7 @@ GATE_REASON = "Checked before generation: "
 
 def format_sources(passages) -> str:
     """The numbered source block of :data:`QA_PROMPT`: ``[n] (title, paragraph p) text``."""
-    return "\n\n".join(f"[{i}] ({p.chunk.title}, paragraph {p.chunk.paragraph}) {p.chunk.text}"
+    return "\n\n".join(f"[{i}] ({p.chunk.cited_as}, paragraph {p.chunk.paragraph}) {p.chunk.text}"
                        for i, p in enumerate(passages, 1))
 
 

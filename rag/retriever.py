@@ -125,7 +125,9 @@ class HybridRetriever:
     def retrieve(self, question: str, qvec: np.ndarray, k: int = 5, *,
                  exclude: np.ndarray | None = None) -> list[Passage]:
         """Top-``k`` passages for ``question`` with embedding ``qvec`` (``(384,)`` float32).
-        ``exclude``: chunk rows never returned (for evaluation: asks as if the index lacked them)."""
+        ``exclude``: chunk rows never returned (for evaluation: asks as if the index lacked them).
+        Raises :class:`rag.store.IndexCorruptError` when a picked chunk's text is not the text
+        written (:meth:`rag.store.StoredIndex.verify_chunks`)."""
         if not self.stored.chunks:
             return []
         rows, vecs, dense, bm25n, fused = self.candidates_for(question, qvec, k, exclude)
@@ -143,5 +145,8 @@ class HybridRetriever:
             picked.append(i)
             if len(picked) == k:
                 break
+        verify = getattr(self.stored, "verify_chunks", None)
+        if verify is not None:  # a chunk whose text was altered on disk is an error, never an answer
+            verify([rows[i] for i in picked])
         return [Passage(self.stored.chunks[rows[i]], float(score[i]), r + 1, dense=float(dense[i]))
                 for r, i in enumerate(picked)]

@@ -42,15 +42,16 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     Returns a list of ``(start, end)`` character spans, offset by ``offset``, such that
     ``text[start - offset:end - offset]`` is the stripped sentence. Empty input gives ``[]``.
     """
-    spans: list[tuple[int, int]] = []
-    blocks, start = [], 0
-    for end in [m.start() for m in _BLANK.finditer(text)] + [len(text)]:
-        if " | " in text[start:end]:  # a table: each row is a sentence of its own
-            blocks += [start + m.start() for m in re.finditer("\n", text[start:end])]
-        blocks.append(end)
-        start = end
-    block_start = 0
-    for block_end in blocks:
+    return [(s + offset, e + offset) for s, e in iter_sentences(text)]
+
+
+def iter_sentences(text: str, start: int = 0, end: int | None = None):
+    """The sentences of ``text[start:end]`` as ``(start, end)`` spans (offsets into ``text``), one
+    at a time, without copying the text: memory stays bounded on a long paragraph of many short
+    sentences. Same rules as :func:`split_sentences`."""
+    end = len(text) if end is None else end
+    block_start = start
+    for block_end in _block_ends(text, start, end):
         pos = block_start
         for m in _BOUNDARY.finditer(text, block_start, block_end):
             cut = m.end(1)
@@ -63,10 +64,28 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
                     continue
             s, e = _trim(text, pos, cut)
             if e > s:
-                spans.append((s + offset, e + offset))
+                yield s, e
             pos = cut
         s, e = _trim(text, pos, block_end)
         if e > s:
-            spans.append((s + offset, e + offset))
+            yield s, e
         block_start = block_end
-    return spans
+
+
+def _block_ends(text: str, start: int, end: int):
+    """Ends of the blocks of ``text[start:end]`` that sentences never cross: blank lines, and each
+    row of a table (a block holding " | ")."""
+    block = start
+    for m in _BLANK.finditer(text, start, end):
+        yield from _row_ends(text, block, m.start())
+        block = m.start()
+    yield from _row_ends(text, block, end)
+
+
+def _row_ends(text: str, start: int, end: int):
+    if text.find(" | ", start, end) >= 0:  # a table: each row is a sentence of its own
+        i = text.find("\n", start, end)
+        while i >= 0:
+            yield i
+            i = text.find("\n", i + 1, end)
+    yield end

@@ -34,6 +34,12 @@ class Chunk:
     author: str | None = None  #: from the document's metadata (one-article documents only)
     site: str | None = None  #: site or publisher, from the metadata or a "Title | Site" line
     date: str | None = None  #: publication date as the document gives it
+    section: str | None = None  #: the Markdown ``##`` heading the chunk is under, if any
+
+    @property
+    def cited_as(self) -> str:
+        """How a citation names the chunk: "Article › Section", or the article's title."""
+        return f"{self.title} › {self.section}" if self.section else self.title
 
     @property
     def paragraph(self) -> int:
@@ -99,6 +105,12 @@ class Citation:
     author: str | None = None
     site: str | None = None
     date: str | None = None
+    section: str | None = None  #: the chunk's section (a Markdown ``##`` heading), if any
+
+    @property
+    def cited_as(self) -> str:
+        """"Article › Section", or the article's title."""
+        return f"{self.title} › {self.section}" if self.section else self.title
 
     @classmethod
     def of(cls, passage: "Passage", number: int, quote: str) -> "Citation":
@@ -109,7 +121,7 @@ class Citation:
         return cls(number=number, chunk_id=c.id, title=c.title, url=c.url,
                    paragraph=c.paragraph_at(at) if at >= 0 else c.paragraph,
                    quote=quote, score=passage.score, page=c.page, file=name,
-                   author=c.author, site=c.site, date=c.date)
+                   author=c.author, site=c.site, date=c.date, section=c.section)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

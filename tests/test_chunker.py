@@ -167,3 +167,66 @@ def test_table_rows_are_sentences():
     text = "The station log follows.\n\nStation | Rain | Snow\nVelmo | | 57\n\nEnd of log."
     assert [text[s:e] for s, e in split_sentences(text)] == [
         "The station log follows.", "Station | Rain | Snow", "Velmo | | 57", "End of log."]
+
+
+# ---------------------------------------------------------------- sections and tables (issue 15, item 4)
+
+MD_SECTIONS = """# Harbour year in review
+
+The harbour authority published its yearly review on Monday, with figures for every berth.
+
+## Traffic
+
+Container traffic rose by a tenth, to 4,120 ships over the twelve months of the year.
+
+Short line.
+
+### Night shifts
+
+Pilots worked 310 night shifts, most of them in the stormy weeks of January and February.
+
+## Money
+
+Dredging the northern channel cost 41 million, four million more than the port had planned.
+"""
+
+
+def test_markdown_subheadings_are_sections_not_paragraphs():
+    chunks = chunk_document(MD_SECTIONS, source="review.md", title="review")
+    assert [(c.paragraphs, c.section) for c in chunks] == [
+        ([1], None), ([2, 3], "Traffic"), ([4], "Night shifts"), ([5], "Money")]
+    assert all("#" not in c.text for c in chunks)
+    assert chunks[1].text == ("Container traffic rose by a tenth, to 4,120 ships over the twelve months of the "
+                              "year.\n\nShort line.")
+    assert [c.cited_as for c in chunks[2:]] == ["Harbour year in review › Night shifts", "Harbour year in review › Money"]
+    assert chunks[0].cited_as == "Harbour year in review"
+    # a .txt file keeps its lines as they are: "## " is text there
+    plain = chunk_document(MD_SECTIONS, source="review.txt", title="review", markdown=False)
+    assert all(c.section is None for c in plain) and any("## Traffic" in c.text for c in plain)
+
+
+def test_a_short_html_paragraph_never_merges_into_a_table():
+    from rag.documents import html_document
+
+    text, _ = html_document("<article><h1>Market day</h1><p>Prices on Saturday.</p>"
+                            "<table><tr><th>Crop</th><th>Crates</th></tr><tr><td>Tomatoes</td><td>12</td></tr></table>"
+                            "<p>Stalls opened at seven and closed at noon, as every week of the summer season.</p>"
+                            "</article>")
+    chunks = chunk_document(text, source="market.html", title="market", markdown=False)
+    assert [c.text for c in chunks] == [
+        "Prices on Saturday.", "Crop | Crates\nTomatoes | 12",
+        "Stalls opened at seven and closed at noon, as every week of the summer season."]
+    assert [c.paragraphs for c in chunks] == [[1], [2], [3]]
+
+
+def test_answer_cites_article_and_section(tmp_path, embedder):
+    from rag import Engine
+    from rag.engine import ingest
+
+    (tmp_path / "review.md").write_text(MD_SECTIONS)
+    ingest([tmp_path / "review.md"], tmp_path / "idx", embedder=embedder)
+    a = Engine(tmp_path / "idx", embedder=embedder).ask("How many night shifts did pilots work?")
+    assert "310" in a.text
+    c = a.citations[0]
+    assert (c.title, c.section, c.cited_as, c.paragraph) == (
+        "Harbour year in review", "Night shifts", "Harbour year in review › Night shifts", 4)

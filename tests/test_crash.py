@@ -82,7 +82,8 @@ def test_sigkill_mid_embedding_and_mid_write_loses_nothing(tmp_path, embedder):
             committed = (version, ids) != before
             assert not committed or (len(ids) == len(before[1]) + len(rows) and set(before[1]) <= set(ids)), ids[:5]
         with write_lock(index_dir, wait=False):  # the dead writer's lock is gone with it
-            pass
+            # and what it left (a .tmp-* folder, or a renamed v-* never made live) is removed
+            assert sorted(p.name for p in index_dir.iterdir() if p.is_dir()) == [version]
 
     # the next ingest succeeds and sweeps away what killed writers left behind
     (small / "harbour.md").write_text("# Harbour notes\n\nThe harbour authority counted 415 container ships "

@@ -159,7 +159,7 @@ def test_remove_and_stats_from_the_command_line(built, embedder, capsys):
     out = capsys.readouterr().out
     assert "embedded 0 new or changed chunk(s)" in out and "removed " in out and "survey.docx" in out and ": removed" not in out
     after = index_stats(index_dir)
-    assert after["documents"] == 4 and after["chunks"] == report.chunks - 2
+    assert after["documents"] == 4 and after["chunks"] == report.chunks - 3  # two paragraphs and the table, a chunk of its own
     assert not any(src["title"] == "Orchard survey 2025" for src in after["sources"])
     assert rag_main(["remove", "no-such.txt", "--index", str(index_dir)]) == 2
     assert "No document 'no-such.txt'" in capsys.readouterr().err
@@ -276,3 +276,32 @@ def test_sections_kickers_tables_and_soft_hyphens_end_to_end(tmp_path, embedder)
     lo, hi = stored.sentence_range(stored.row_of[top.id])
     assert [top.text[s:e] for _, s, e in stored.sentences[lo:hi]] == [
         "Station | Rain mm | Snow days", "Velmo | | 57", "Kestrel | 1,240 | 12"]  # a row per sentence
+
+
+def test_duplicate_is_kept_in_the_articles_own_document_whatever_the_path_order(tmp_path, embedder):
+    """A tag page holding one full copy of an article (so it holds one article, and fewer chunks
+    than the article's own page) comes first in path order; the own page keeps the paragraphs,
+    given in either order."""
+    body = ("Interpol's president Meng Hongwei was detained in China in late September, his wife said.\n\n"
+            "The organisation said it had received his resignation with immediate effect on Sunday.\n")
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a-tag-interpol.txt").write_text(
+        "Posts tagged Interpol\nhttps://example.org/tag/interpol/\n\n"
+        "Interpol president detained in China\n\n" + body)
+    (d / "z-meng.txt").write_text(
+        "Interpol president detained in China\nhttps://example.org/2018/10/meng-detained/\n\n" + body +
+        "\nHis successor will be elected at the general assembly in Dubai in November this year.\n")
+    kept = []
+    for order in ([d / "a-tag-interpol.txt", d / "z-meng.txt"], [d / "z-meng.txt", d / "a-tag-interpol.txt"]):
+        idx = tmp_path / f"idx{len(kept)}"
+        report = ingest(order, idx, embedder=embedder)
+        assert report.duplicates == 2  # both paragraphs of the tag page's copy
+        stored = load_index(idx, embedder_name=embedder.name, dim=embedder.dim)
+        holder = [c for c in stored.chunks if "detained in China in late September" in c.text]
+        assert len(holder) == 1
+        kept.append((holder[0].source.rsplit("/", 1)[-1], holder[0].url, holder[0].title))
+        a = Engine(idx, embedder=embedder).ask("Where was Meng Hongwei detained?")
+        assert {c.url for c in a.citations} == {"https://example.org/2018/10/meng-detained/"}, a.citations
+    assert kept == [("z-meng.txt", "https://example.org/2018/10/meng-detained/",
+                     "Interpol president detained in China")] * 2

@@ -377,3 +377,131 @@ def test_word_table_keeps_empty_cells_and_equal_neighbours_but_merged_cells_once
     text, _ = read_docx(tmp_path / "t.docx")
     assert text.split("\n\n")[1:] == ["Variety | North | South\nBraeburn | | 57\nGala | 800 | 800",
                                       "Merged total |"]
+
+
+# ---------------------------------------------------------------- bounded cost (issue 15, item 5)
+
+
+def _bench():
+    """bench/hostile_files.py as a module: its generators and its per-case subprocess runner."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("hostile_files", ROOT / "bench" / "hostile_files.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_many_short_lines_are_chunked_in_memory_linear_and_small(tmp_path):
+    """``ok\\n`` × 600,000 (1.8 MB, one block without blank lines) read and chunked in a fresh
+    process with the real tokenizer: every word lands in exactly one chunk, and the peak RSS is
+    within 60 MB of reading a tiny file (it was ~450 MB more: the whole span tokenised at once)."""
+    bench = _bench()
+    big = tmp_path / "short.txt"
+    big.write_bytes(b"ok\n" * 600_000)
+    tiny = bench.make_baseline(tmp_path)
+    base = bench.run_case(tiny, timeout=300)
+    r = bench.run_case(big, timeout=300)
+    assert r["result"].startswith("1,800,000 chars, ")
+    assert r["peak_rss_mib"] - base["peak_rss_mib"] < 60, (base, r)
+
+
+def test_many_tiny_paragraphs_are_chunked_in_compact_memory(tmp_path):
+    """``ok\n\n`` × 600,000 (2.4 MB): 60,000 chunks of ten one-word paragraphs; the peak RSS
+    stays within 110 MB of reading a tiny file (about 160 MB more before: a tuple per paragraph,
+    the list of all groups, each paragraph split into words)."""
+    bench = _bench()
+    big = tmp_path / "tiny_paragraphs.txt"
+    big.write_bytes(b"ok\n\n" * 600_000)
+    base = bench.run_case(bench.make_baseline(tmp_path), timeout=300)
+    r = bench.run_case(big, timeout=300)
+    assert r["result"] == "2,400,000 chars, 60,000 chunks"
+    assert r["peak_rss_mib"] - base["peak_rss_mib"] < 110, (base, r)
+
+
+def test_short_lines_chunks_cover_every_word_once_within_the_window(embedder):
+    from rag.documents import Document
+    from rag.ingest import chunk_documents
+
+    text = "ok\n" * 200_000
+    chunks = chunk_documents([Document(text=text, source="short.txt", title="short")], embedder)
+    assert sum(c.text.count("ok") for c in chunks) == 200_000
+    assert all(text[c.start:c.end] == c.text for c in chunks)
+    assert all(b.start > a.end for a, b in zip(chunks, chunks[1:]))
+    budget = embedder.max_tokens - 2 - embedder.count_tokens("short") - 1
+    assert max(embedder.count_tokens(c.text) for c in chunks) <= budget
+    assert len(chunks) == -(-200_000 // budget)  # "ok" is one token: chunks are full windows
+
+
+def test_tiny_paragraphs_are_grouped_and_all_kept(embedder):
+    from rag.documents import Document
+    from rag.ingest import chunk_documents
+
+    text = "ok\n\n" * 50_000
+    chunks = chunk_documents([Document(text=text, source="tiny.txt", title="tiny")], embedder)
+    assert sum(c.text.count("ok") for c in chunks) == 50_000
+    assert len(chunks) == 5_000  # ten one-word paragraphs make the 10 words of a chunk
+    assert chunks[1].paragraphs == list(range(11, 21))
+
+
+def test_docx_bomb_is_skipped_by_its_declared_size_before_parsing(tmp_path):
+    bomb = _bench().make_docx_bomb(tmp_path, xml_mb=60)
+    assert bomb.stat().st_size < 1_000_000
+    with pytest.raises(DocumentError) as e:
+        read_file(bomb)
+    assert str(e.value) == "bomb.docx: Word document expands to 58 MiB of XML, over the 48 MiB limit " \
+                           "(a zip bomb, or split the document)"
+
+
+def test_docx_lying_about_its_size_is_refused_by_the_crc_check(tmp_path):
+    """A zip entry declaring a small size stops decompressing there (and fails its CRC): the
+    declared sizes checked before parsing bound what python-docx can read."""
+    import struct
+
+    bomb = _bench().make_docx_bomb(tmp_path, xml_mb=5)
+    data = bytearray(bomb.read_bytes())
+    name = b"word/document.xml"
+    central = data.find(b"PK\x01\x02" + data[data.find(b"PK\x01\x02") + 4:][:0])
+    while data[central + 46:central + 46 + len(name)] != name:  # the entry's central record
+        central = data.find(b"PK\x01\x02", central + 4)
+    local = struct.unpack_from("<I", data, central + 42)[0]
+    struct.pack_into("<I", data, central + 24, 1000)  # declared uncompressed size: 1000 bytes
+    struct.pack_into("<I", data, local + 22, 1000)
+    bomb.write_bytes(bytes(data))
+    with pytest.raises(DocumentError, match=r"^bomb.docx: unreadable Word document \(BadZipFile: Bad CRC-32"):
+        read_file(bomb)
+
+
+@pytest.mark.parametrize("depth", [8_000, 100_000])
+def test_deeply_nested_html_keeps_its_text_in_linear_time(tmp_path, depth):
+    """100,000 nested <div>s took 8 min 45 s (Beautiful Soup's tree building, quadratic in depth);
+    tags past MAX_HTML_DEPTH are dropped before parsing, the text kept."""
+    page = _bench().make_deep_html(tmp_path, depth)
+    doc = read_file(page)
+    assert doc.text == "deep text here"
+
+
+def test_depth_limit_keeps_shallow_pages_unchanged_and_cuts_deep_ones_at_the_limit():
+    from rag.documents import MAX_HTML_DEPTH, limit_html_depth
+
+    page = "<html><body><div><p>One <b>bold</b><br>line</p></div></body></html>"
+    assert limit_html_depth(page) is page
+    deep = "<div>" * 300 + "<img src=x>in<span>side</span>" + "</div>" * 300 + "<p>after</p>"
+    cut = limit_html_depth(deep)
+    assert cut.count("<div>") == MAX_HTML_DEPTH and cut.count("</div>") == MAX_HTML_DEPTH
+    assert "<span>" not in cut and "<img src=x>" not in cut and cut.endswith("<p>after</p>")
+    assert html_to_text(deep) == ("in side\n\nafter", None)
+    # stray end tags close nothing (as the parser reads them) and do not hide the depth
+    stray = "<div></span>" * 1000 + "x"
+    assert limit_html_depth(stray).count("<div>") == MAX_HTML_DEPTH
+    assert limit_html_depth(stray).count("</span>") == 1000
+
+
+def test_chat_upload_types_are_the_readme_s():
+    from rag.documents import SUFFIXES
+
+    app = (ROOT / "ui" / "app.py").read_text()
+    assert "file_types=sorted(SUFFIXES)" in app and "if suffix not in SUFFIXES" in app
+    assert SUFFIXES == {".txt", ".md", ".markdown", ".text", ".html", ".htm", ".xhtml", ".pdf", ".docx"}
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "uploads text, Markdown, HTML, PDF or Word files" in readme

@@ -73,3 +73,106 @@ def test_interrupted_write_leaves_previous_version_live(small_index, embedder):
     after = current_version(small_index)
     assert after != before and not before.exists() and not (small_index / ".tmp-999-1").exists()
     assert len(load_index(small_index, embedder_name=embedder.name, dim=embedder.dim).chunks) == 3
+
+
+# ---------------------------------------------------------------- integrity (issue 15, item 7)
+
+MARCH = "The harbour authority counted 412 container ships in March, a record for the port."
+APRIL = "The harbour authority counted 398 container ships in April, a record for the port."
+
+
+def _chunk_lines(index_dir):
+    return (current_version(index_dir) / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def test_manifest_records_each_file_size_and_sha256_and_chunks_their_text_hash(small_index):
+    import hashlib
+
+    from rag.store import FORMAT_VERSION, text_hash
+
+    version = current_version(small_index)
+    m = json.loads((version / "manifest.json").read_text())
+    assert m["format"] == FORMAT_VERSION == 3
+    on_disk = sorted(p.relative_to(version).as_posix() for p in version.rglob("*")
+                     if p.is_file() and p.name != "manifest.json")
+    assert sorted(m["files"]) == on_disk and "vectors.faiss" in on_disk and "chunks.jsonl" in on_disk
+    for name, f in m["files"].items():
+        data = (version / name).read_bytes()
+        assert f == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    rows = [json.loads(line) for line in _chunk_lines(small_index)]
+    assert [r["hash"] for r in rows] == [text_hash(r["text"]) for r in rows]
+    assert len(rows[0]["hash"]) == 16
+
+
+def test_swapped_chunk_texts_give_an_error_naming_rebuild_never_a_wrong_answer(tmp_path, embedder):
+    idx = tmp_path / "ships"
+    build_index([Document(text=f"Ship counts\n\n{MARCH}\n\n{APRIL}", source="ships.txt", title="ships")], idx,
+                embedder=embedder)
+    q = "How many container ships did the harbour count in March?"
+    assert "412" in Engine(idx, embedder=embedder).ask(q).text
+    lines = _chunk_lines(idx)
+    a, b = json.loads(lines[0]), json.loads(lines[1])
+    assert len(a["text"]) == len(b["text"])  # same sizes, same sentence offsets: only the hash tells
+    a["text"], b["text"] = b["text"], a["text"]
+    size = (current_version(idx) / "chunks.jsonl").stat().st_size
+    (current_version(idx) / "chunks.jsonl").write_text(
+        "\n".join([json.dumps(a, ensure_ascii=False), json.dumps(b, ensure_ascii=False)]) + "\n", encoding="utf-8")
+    assert (current_version(idx) / "chunks.jsonl").stat().st_size == size
+    with pytest.raises(IndexCorruptError) as e:
+        Engine(idx, embedder=embedder).ask(q)
+    assert "is not the text it was written with" in str(e.value)
+    assert str(e.value).endswith(f"Rebuild it with: rag ingest PATH... --index {idx} --rebuild")
+    from rag.store import check_index
+
+    problems = check_index(idx, embedder_name=embedder.name, dim=embedder.dim)
+    assert len(problems) == 3 and "chunks.jsonl: content differs" in problems[0]
+    assert "chunk ship-counts#p1: text differs" in problems[1]
+
+
+def test_sizes_are_checked_on_every_load(small_index, embedder):
+    path = current_version(small_index) / "sent_vectors.npy"
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(IndexCorruptError, match=r"sent_vectors.npy is \d[\d,]* bytes, written as .*--rebuild$"):
+        load_index(small_index, embedder_name=embedder.name, dim=embedder.dim)
+
+
+def test_sentence_offsets_outside_their_chunk_are_caught_on_load(small_index, embedder):
+    path = current_version(small_index) / "sentences.npy"
+    s = np.load(path)
+    s[0, 2] = 10_000
+    with open(path, "wb") as f:  # same size: only the offsets check sees it
+        np.save(f, s)
+    with pytest.raises(IndexCorruptError, match="sentence offsets outside their chunks"):
+        load_index(small_index, embedder_name=embedder.name, dim=embedder.dim)
+
+
+def test_leftovers_of_killed_writers_are_removed_when_a_writer_opens_the_index(small_index):
+    from rag.store import write_lock
+
+    live = current_version(small_index)
+    for name in (".tmp-4242-1", ".tmp-4243-2", "v-20260101T000000-4242-1"):
+        shutil.copytree(live, small_index / name)  # what writers killed before or after their rename leave
+    (small_index / "CURRENT.tmp").write_text("v-20260101T000000-4242-1")
+    assert current_version(small_index) == live
+    with write_lock(small_index):
+        left = sorted(p.name for p in small_index.iterdir())
+    assert left == [".lock", "CURRENT", live.name]
+
+
+def test_a_writer_that_finds_leftovers_checks_the_live_version_and_warns(small_index, capsys):
+    from rag.store import write_lock
+
+    live = current_version(small_index)
+    shutil.copytree(live, small_index / ".tmp-4242-1")
+    path = live / "sent_vectors.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF  # same size: only the hash tells
+    path.write_bytes(bytes(data))
+    with write_lock(small_index):
+        pass
+    assert capsys.readouterr().err == (
+        f"rag: warning: The index at {small_index} is damaged: sent_vectors.npy: content differs from what was "
+        f"written (sha256). Rebuild it with: rag ingest PATH... --index {small_index} --rebuild\n")
+    with write_lock(small_index):  # no leftovers: no check, no cost
+        pass
+    assert capsys.readouterr().err == ""

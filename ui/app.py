@@ -203,7 +203,7 @@ def sources_html(answer, turn: int = 1, *, shown: bool = True) -> str:
     parts = []
     by_id = {p.chunk.id: p for p in answer.passages}
     for c in answer.citations:
-        title = html.escape(c.title)
+        title = html.escape(c.cited_as)
         link = (f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener">{title}</a>' if c.url
                 else f'{title} <span class="file">({html.escape(c.file)})</span>' if c.file else title)
         text = by_id[c.chunk_id].chunk.text if c.chunk_id in by_id else c.quote
