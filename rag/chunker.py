@@ -35,7 +35,7 @@ from .sentences import iter_sentences
 from .text import strip_invisible
 from .types import Chunk
 
-CHUNKER_VERSION = "5"  # 5: Markdown ##/### headings are sections; tables are chunks of their own
+CHUNKER_VERSION = "6"  # 6: listing snippets without blank lines; 5: Markdown ##/### sections, tables apart
 
 _ARCHIVE_HEADING = re.compile(
     r"^((tag|category|author|topic|date|monthly|yearly|search)\s+)?(archives?|results)\s*(for\b|:|$)"
@@ -169,6 +169,49 @@ def is_title_like(line: str) -> bool:
     return True
 
 
+#: A listing block is split into snippets only when it holds at least this many (title line, then
+#: text lines that each end a sentence), and only blocks of at most this many lines are examined.
+LISTING_MIN_SNIPPETS, LISTING_MAX_LINES = 3, 400
+_SENTENCE_END = re.compile(r"[.!?…]['’”\")\]]*$")
+
+
+def listing_snippets(text: str, s: int, e: int) -> list[tuple[int, int]] | None:
+    """The lines of block ``text[s:e]`` as separate blocks when its layout is a listing without
+    blank lines: title line, its text (lines each ending a sentence), next title line, ... at least
+    :data:`LISTING_MIN_SNIPPETS` times over the whole block. ``None`` otherwise (hard-wrapped prose
+    has lines that do not end a sentence, so it never qualifies)."""
+    lines, pos = [], s
+    while pos < e:
+        nl = text.find("\n", pos, e)
+        end = e if nl < 0 else nl
+        if end > pos and text[pos:end].strip():
+            lines.append((pos, end))
+        pos = end + 1
+        if len(lines) > LISTING_MAX_LINES:
+            return None
+    if len(lines) < 2 * LISTING_MIN_SNIPPETS:
+        return None
+    titles = 0
+    prev_title = False
+    for k, (a, b) in enumerate(lines):
+        line = text[a:b].strip()
+        if not prev_title or k == 0:
+            title = is_title_like(line) and len(line.split()) <= 14 and not _SENTENCE_END.search(line)
+        else:
+            title = False  # a title line is followed by text
+        if k == 0 and not title:
+            return None
+        if title:
+            titles += 1
+        elif not _SENTENCE_END.search(line):
+            return None  # a text line that does not end a sentence: prose, not a listing
+        prev_title = title
+    if prev_title or titles < LISTING_MIN_SNIPPETS:
+        return None
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b - (len(text[a:b]) - len(text[a:b].rstrip())))
+            for a, b in lines]
+
+
 def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool = True,
                    title_hint: str | None = None) -> tuple[str | None, list[Article]]:
     """Find the articles of a page.
@@ -192,6 +235,12 @@ def split_articles(text: str, default_title: str = "Untitled", *, markdown: bool
     if first_line and "\n" not in first_line and len(first_line) <= 150 and _ARCHIVE_HEADING.search(first_line):
         heading = first_line
         blocks = blocks[1:]
+    if heading is not None:  # a listing page: snippets run together without blank lines are split
+        split = Spans()
+        for b in blocks:
+            for part in (listing_snippets(text, *b) if text.find("\n", *b) >= 0 else None) or [b]:
+                split.append(part)
+        blocks = split
     if markdown:
         fences = [m.span() for m in re.finditer(r"^```.*?(?:^```[^\n]*$|\Z)", text, re.MULTILINE | re.DOTALL)]
         fence_starts = [a for a, _ in fences]

@@ -230,3 +230,34 @@ def test_answer_cites_article_and_section(tmp_path, embedder):
     c = a.citations[0]
     assert (c.title, c.section, c.cited_as, c.paragraph) == (
         "Harbour year in review", "Night shifts", "Harbour year in review › Night shifts", 4)
+
+
+def test_listing_snippets_without_blank_lines_are_articles():
+    """A tag page whose snippets (title line, then its text) run together without blank lines:
+    each snippet is its own article; hard-wrapped prose on the same page is left as it is."""
+    from rag.chunker import split_articles
+
+    page = ("Tag Archive for: Ports\n\n"
+            "Harbour dredging finished early\n"
+            "The port authority said the dredging of the main channel finished two weeks early.\n"
+            "New cranes arrive in Fremantle\n"
+            "Four ship-to-shore cranes arrived on Tuesday, the largest ever delivered there.\n"
+            "It took a month to unload them.\n"
+            "Strike ends at the container terminal\n"
+            "Workers voted to accept a 4% pay rise, ending a nine-day strike.\n\n"
+            "Wrapped prose stays whole\n"
+            "The port authority said that the dredging of\n"
+            "the main channel finished early. Officials were\n"
+            "pleased.\n")
+    heading, arts = split_articles(page, markdown=False)
+    assert heading == "Tag Archive for: Ports"
+    assert [a.title for a in arts] == ["Harbour dredging finished early", "New cranes arrive in Fremantle",
+                                       "Strike ends at the container terminal"]
+    assert [len(a.paragraphs) for a in arts] == [1, 2, 2]
+    last = page[arts[2].paragraphs[1][0]:arts[2].paragraphs[1][1]]
+    assert last.startswith("Wrapped prose stays whole\nThe port authority said that") and last.endswith("pleased.")
+    # not a listing: fewer than three snippets, or outside an archive page
+    two = "Tag Archive for: Ports\n\nA title here\nIts text ends here.\nB title here\nIts text too.\n"
+    assert len(split_articles(two, markdown=False)[1]) == 1
+    plain = page.replace("Tag Archive for: Ports\n\n", "")
+    assert len(split_articles(plain, markdown=False)[1]) == 1
