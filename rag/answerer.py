@@ -73,8 +73,10 @@ def _is_heading_line(text: str, s: int, e: int) -> bool:
     return whole and " | " not in text[s:e] and is_title_like(text[s:e])
 
 
+@lru_cache(maxsize=65536)
 def normalized(text: str) -> str:
-    """Text compared for repeats: folded, punctuation and spacing removed."""
+    """Text compared for repeats: folded, punctuation and spacing removed (cached: the same
+    sentences come back question after question)."""
     return _NORM.sub(" ", fold(text)).strip()
 
 
