@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test runs the real `rag` in a subprocess: in CI, not the fast tier
+
 from rag.cli import main as rag_main
 
 

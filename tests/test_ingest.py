@@ -125,6 +125,7 @@ def test_second_run_embeds_nothing_then_only_changes(built, folder, embedder):
     assert not any(c.source.endswith("notes.md") for c in stored.chunks)
     assert len(stored.vectors) == len(stored.chunks) == int(stored.bm25.scores["num_docs"])
 
+@pytest.mark.slow  # two full index builds: in CI, not the fast tier
 def test_incremental_index_answers_like_one_rebuilt_from_scratch(tmp_path, folder, embedder):
     inc = tmp_path / "incremental"
     ingest([folder / "interpol-tag.txt", folder / "notes.md"], inc, embedder=embedder)

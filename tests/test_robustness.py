@@ -168,6 +168,7 @@ def test_binary_or_broken_text_is_refused_with_a_reason(tmp_path, data, reason):
     assert str(e.value).startswith("f.txt: ") and reason in str(e.value) and "\n" not in str(e.value)
 
 
+@pytest.mark.slow  # sizes that take seconds: in CI, not the fast tier
 def test_50mb_text_file_is_streamed_with_bounded_memory(tmp_path):
     para = "Interpol coordinated police forces across many member countries during the operation.\r\n\r\n"
     n = 50 * 1024 * 1024 // len(para)
@@ -222,6 +223,7 @@ class Counting:
         return self.fn(text)
 
 
+@pytest.mark.slow  # sizes that take seconds: in CI, not the fast tier
 @pytest.mark.parametrize("kind", ["sentences", "no sentence end", "no spaces"])
 def test_2mb_single_line_is_chunked_in_linear_work(tmp_path, embedder, kind):
     words = "interpol police notice investigation member countries cooperation general".split()
@@ -392,6 +394,7 @@ def _bench():
     return mod
 
 
+@pytest.mark.slow  # sizes that take seconds: in CI, not the fast tier
 def test_many_short_lines_are_chunked_in_memory_linear_and_small(tmp_path):
     """``ok\\n`` × 600,000 (1.8 MB, one block without blank lines) read and chunked in a fresh
     process with the real tokenizer: every word lands in exactly one chunk, and the peak RSS is
@@ -406,6 +409,7 @@ def test_many_short_lines_are_chunked_in_memory_linear_and_small(tmp_path):
     assert r["peak_rss_mib"] - base["peak_rss_mib"] < 60, (base, r)
 
 
+@pytest.mark.slow  # sizes that take seconds: in CI, not the fast tier
 def test_many_tiny_paragraphs_are_chunked_in_compact_memory(tmp_path):
     """``ok\n\n`` × 600,000 (2.4 MB): 60,000 chunks of ten one-word paragraphs; the peak RSS
     stays within 110 MB of reading a tiny file (about 160 MB more before: a tuple per paragraph,
@@ -472,6 +476,7 @@ def test_docx_lying_about_its_size_is_refused_by_the_crc_check(tmp_path):
         read_file(bomb)
 
 
+@pytest.mark.slow  # sizes that take seconds: in CI, not the fast tier
 @pytest.mark.parametrize("depth", [8_000, 100_000])
 def test_deeply_nested_html_keeps_its_text_in_linear_time(tmp_path, depth):
     """100,000 nested <div>s took 8 min 45 s (Beautiful Soup's tree building, quadratic in depth);

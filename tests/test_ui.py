@@ -66,6 +66,7 @@ def test_gradio_client_gets_structured_answer(server):
         client.predict("   ", 5, api_name="/ask")
 
 
+@pytest.mark.slow  # a real browser: in CI, not the fast tier
 def test_browser_cited_answer_chip_opens_highlighted_source(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server)
@@ -95,6 +96,7 @@ def test_browser_cited_answer_chip_opens_highlighted_source(server, browser, tmp
     page.close()
 
 
+@pytest.mark.slow  # a real browser: in CI, not the fast tier
 def test_browser_refusal_looks_different(server, browser):
     page = browser.new_page()
     page.goto(server)
@@ -107,6 +109,7 @@ def test_browser_refusal_looks_different(server, browser):
     page.close()
 
 
+@pytest.mark.slow  # a real browser: in CI, not the fast tier
 def test_hostile_document_markup_is_shown_as_text(tmp_path, embedder, browser):
     from rag import Engine
     from rag.documents import Document
@@ -163,6 +166,7 @@ def test_safe_upload_names():
     assert len(safe_name("x" * 300 + ".txt")) == 100 and safe_name("x" * 300 + ".txt").endswith(".txt")
 
 
+@pytest.mark.slow  # a real browser: in CI, not the fast tier
 def test_browser_upload_then_ask(tmp_path, embedder, browser):
     from rag import Engine
     from rag.documents import Document
