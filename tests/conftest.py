@@ -64,3 +64,19 @@ def llm_env(monkeypatch):
         monkeypatch.setenv("RAG_LLM_TIMEOUT", str(extra.get("timeout", 10)))
         monkeypatch.setenv("RAG_LLM_RETRIES", str(extra.get("retries", 2)))
     return use
+
+
+def add_files(page, files, expect: str) -> None:
+    """Upload ``files`` in the chat's "add articles" box and wait until ``#added`` reports
+    ``expect``. The file's row shows before its upload has reached the server; an "Add" pressed
+    too soon reports "Choose files first.", and is pressed again once the upload is done."""
+    page.locator("#upload input[type=file]").set_input_files([str(f) for f in files])
+    page.wait_for_function("document.querySelector('#upload').innerText.includes('.')", timeout=30_000)
+    page.locator("#add").click()
+    js = ("(want) => { const t = document.querySelector('#added').innerText; "
+          "return t.includes(want) || t.includes('Choose files first'); }")
+    page.wait_for_function(js, arg=expect, timeout=120_000)
+    if expect not in page.locator("#added").inner_text():
+        page.wait_for_function("!document.querySelector('#upload').innerText.includes('Uploading')", timeout=60_000)
+        page.locator("#add").click()
+        page.locator("#added").get_by_text(expect).wait_for(timeout=120_000)

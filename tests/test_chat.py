@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import free_port
+from conftest import add_files, free_port
 from fake_openai import FakeOpenAI, first_sentence, source_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -259,10 +259,7 @@ def test_browser_two_users_never_see_each_other(chat_server, browser, tmp_path):
                    encoding="utf-8")
     a.get_by_text("Add articles to a collection of yours").click()
     a.locator("#collection input, #collection textarea").first.fill("orchards")
-    a.locator("#upload input[type=file]").set_input_files([str(doc)])
-    a.wait_for_function("document.querySelector('#upload').innerText.includes('.md')", timeout=30_000)
-    a.locator("#add").click()
-    a.locator("#added").get_by_text("added 1 file(s) to the collection orchards").wait_for(timeout=90_000)
+    add_files(a, [doc], "added 1 file(s) to the collection orchards")
     _ask(a, "How many crates of quince did the Brambleton orchard harvest?", 1)
     assert "412" in a.locator("#chat").inner_text()
     # B, at the same time: its own index (the bundled one), no collection of A's, no conversation of A's

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import free_port
+from conftest import add_files, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -187,11 +187,7 @@ def test_browser_upload_then_ask(tmp_path, embedder, browser):
         page.goto(url)
         page.get_by_text("Add articles to a collection of yours").click()
         page.locator("#collection input, #collection textarea").first.fill("glaciers")
-        page.locator("#upload input[type=file]").set_input_files([str(good), str(bad)])
-        # the upload is done when the file's row (name and size) is listed
-        page.wait_for_function("document.querySelector('#upload').innerText.includes('.md')", timeout=30_000)
-        page.locator("#add").click()
-        page.locator("#added").get_by_text("added 1 file(s) to the collection glaciers").wait_for(timeout=90_000)
+        add_files(page, [good, bad], "added 1 file(s) to the collection glaciers")
         _ask(page, "How far did the Aletsch glacier retreat in 2023?")
         page.locator('#chat a[href="#source-1-1"]').first.wait_for(timeout=60_000)
         assert "51 metres" in page.locator("#chat").inner_text()
