@@ -59,8 +59,8 @@ class FakeOpenAI:
                 req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 fake.requests.append(req)
                 step = fake._next()
-                if step.get("delay"):  # a server that answers too late is the behaviour under test
-                    time.sleep(step["delay"])
+                if step.get("delay"):
+                    time.sleep(step["delay"])  # a fixed pause: a server that answers too late is the behaviour under test
                 if "status" in step:
                     body = json.dumps({"error": {"message": "scripted failure", "type": "server_error"}}).encode()
                     return self._send(step["status"], body)

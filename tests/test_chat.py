@@ -17,9 +17,6 @@ from conftest import add_files, free_port
 from fake_openai import FakeOpenAI, first_sentence, source_text
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
 KERRY = ["What did John Kerry say about cyber?", "Who did he hold a press conference with?",
          "What did he say the two countries need to develop?"]
 
@@ -169,14 +166,6 @@ def test_server_follows_cli_ingest_while_clients_ask(tmp_path, embedder):
 
 # --- in the browser ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _ask(page, question, turn):

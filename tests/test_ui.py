@@ -11,9 +11,6 @@ import pytest
 from conftest import add_files, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update"]
 Q_3000 = "How many active Chinese investigations were running through Interpol by September 2017?"
 
 
@@ -32,14 +29,6 @@ def server(engine):
     demo.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def _ask(page, question):
