@@ -47,14 +47,6 @@ class _Snapshot:
     checker: object
 
 
-def _version_name(index_dir: Path) -> str | None:
-    """The name of the live version folder (the ``CURRENT`` file), or ``None`` without one."""
-    try:
-        return (index_dir / "CURRENT").read_text().strip() or None
-    except OSError:
-        return None
-
-
 def default_sources() -> list[Document]:
     """The documents of the default index: the bundled corpus."""
     return [default_corpus()]
@@ -280,7 +272,11 @@ class Engine:
             return self._snap
         try:
             self._checked = now
-            if _version_name(self.index_dir) not in (None, self._snap.version):
+            try:
+                live = current_version(self.index_dir)
+            except (IndexError_, OSError):  # CURRENT mid-replace or damaged: look again next time
+                live = None
+            if live is not None and live.name != self._snap.version:
                 try:
                     self._snap = self._load()
                 except (IndexError_, OSError):

@@ -60,7 +60,8 @@ def http_mount(engine, keys, path: str = "/mcp"):
     session manager (give both to the web app). ``keys()`` are the accepted bearer keys (empty:
     open), as for the OpenAI-compatible endpoint; a request without one of them gets HTTP 401."""
     import contextlib as cl
-    import hmac
+
+    from .openai_compat import bearer_ok
 
     from starlette.responses import JSONResponse
     from starlette.routing import Mount
@@ -73,8 +74,7 @@ def http_mount(engine, keys, path: str = "/mcp"):
         allowed = keys() if scope["type"] == "http" else []
         if allowed:
             auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-            given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-            if not any(hmac.compare_digest(given.encode(), k.encode()) for k in allowed):
+            if not bearer_ok(auth, allowed):
                 await JSONResponse({"error": "Invalid or missing API key (Authorization: Bearer KEY)."},
                                    status_code=401)(scope, receive, send)
                 return

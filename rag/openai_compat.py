@@ -65,6 +65,13 @@ def auth_from_env(value: str | None = None) -> list[tuple[str, str]] | None:
     return pairs
 
 
+def bearer_ok(authorization: str, allowed: list[str]) -> bool:
+    """Whether an ``Authorization`` header value is ``Bearer KEY`` with one of the ``allowed``
+    keys (compared in constant time)."""
+    given = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+    return any(hmac.compare_digest(given.encode(), k.encode()) for k in allowed)
+
+
 def _error(status: int, message: str, kind: str, code: str | None = None) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}},
                         status_code=status)
@@ -124,9 +131,7 @@ def openai_router(engine_for: Callable[[str], object | None], models: Callable[[
         allowed = keys()
         if not allowed:
             return None
-        auth = request.headers.get("authorization", "")
-        given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        if any(hmac.compare_digest(given.encode(), k.encode()) for k in allowed):
+        if bearer_ok(request.headers.get("authorization", ""), allowed):
             return None
         return _error(401, "Invalid or missing API key (Authorization: Bearer KEY; see RAG_API_KEYS).",
                       "invalid_request_error", "invalid_api_key")
