@@ -84,13 +84,20 @@ def add_files(page, files, expect: str) -> None:
     """Upload ``files`` in the chat's "add articles" box and wait until ``#added`` reports
     ``expect``. The file's row shows before its upload has reached the server; an "Add" pressed
     too soon reports "Choose files first.", and is pressed again once the upload is done."""
-    page.locator("#upload input[type=file]").set_input_files([str(f) for f in files])
-    page.wait_for_function("document.querySelector('#upload').innerText.includes('.')", timeout=30_000)
-    page.locator("#add").click()
-    js = ("(want) => { const t = document.querySelector('#added').innerText; "
-          "return t.includes(want) || t.includes('Choose files first'); }")
-    page.wait_for_function(js, arg=expect, timeout=120_000)
-    if expect not in page.locator("#added").inner_text():
-        page.wait_for_function("!document.querySelector('#upload').innerText.includes('Uploading')", timeout=60_000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.locator("#upload input[type=file]").set_input_files([str(f) for f in files])
+        page.wait_for_function("document.querySelector('#upload').innerText.includes('.')", timeout=30_000)
         page.locator("#add").click()
-        page.locator("#added").get_by_text(expect).wait_for(timeout=120_000)
+        js = ("(want) => { const t = document.querySelector('#added').innerText; "
+              "return t.includes(want) || t.includes('Choose files first'); }")
+        page.wait_for_function(js, arg=expect, timeout=120_000)
+        if expect not in page.locator("#added").inner_text():
+            page.wait_for_function("!document.querySelector('#upload').innerText.includes('Uploading')",
+                                   timeout=60_000)
+            page.locator("#add").click()
+            page.locator("#added").get_by_text(expect).wait_for(timeout=120_000)
+    except PlaywrightTimeout as e:  # say what the page showed instead, so a CI failure explains itself
+        shown = {sel: page.locator(sel).inner_text() for sel in ("#added", "#upload", "#collection")}
+        raise AssertionError(f"waited for {expect!r}; the page showed {shown}") from e
