@@ -22,7 +22,7 @@ def main() -> None:
     idx = [i for i, q in enumerate(questions) if split(q) == "fit"]
     qs = [questions[i] for i in idx]
     qv = qvecs_all[idx]
-    retriever = HybridRetriever(stored, stored.bm25)
+    retriever = HybridRetriever(stored)
     answerer = ExtractiveAnswerer(stored)
     ok = near_topic_ok(paras, qs)
     rows = gold_rows(stored)

@@ -40,7 +40,7 @@ MAX_FALSE_REFUSAL = 0.02
 
 def collect(questions, qvecs, stored, *, exclude_rows=None):
     """Per question: (X (n, F), y (n,), top passage (dense, score)) or None when no candidate."""
-    retriever = HybridRetriever(stored, stored.bm25)
+    retriever = HybridRetriever(stored)
     answerer = ExtractiveAnswerer(stored)
     out = []
     for i, (q, qv) in enumerate(zip(questions, qvecs)):

@@ -114,8 +114,8 @@ def main() -> None:
     emb = Embedder()
     stored = squad_index(paras, emb)
     row_pid = [c.source for c in stored.chunks]
-    default = HybridRetriever(stored, stored.bm25)  # the product default: both stages
-    fused = HybridRetriever(stored, stored.bm25, rerank=False)  # the first stage alone
+    default = HybridRetriever(stored)  # the product default: both stages
+    fused = HybridRetriever(stored, rerank=False)  # the first stage alone
 
     qvecs = question_vectors(questions, emb)
 
@@ -127,10 +127,8 @@ def main() -> None:
     runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "fused": [], "default": []}
     for q, qv in zip(questions_for_runs, qvecs):
         gold = q["gold_pid"]
-        lex = default.bm25_scores(q["question"])
-        lex_rows = [int(i) for i in np.argsort(-lex)[:depth] if lex[i] > 0]
-        _, ids = stored.vectors.search(qv[None, :], depth)
-        dense_rows = [int(i) for i in ids[0] if i >= 0]
+        lex_rows = default.store.lexical_topk(terms(q["question"]), depth)[0].tolist()
+        dense_rows = default.store.dense_topk(qv, depth)[0].tolist()
         runs["bm25"].append(rank_of(gold, pid_ranking(lex_rows, row_pid)))
         runs["dense"].append(rank_of(gold, pid_ranking(dense_rows, row_pid)))
         rrf: dict[int, float] = {}
@@ -140,7 +138,7 @@ def main() -> None:
         runs["rrf"].append(rank_of(gold, pid_ranking(sorted(rrf, key=lambda x: -rrf[x]), row_pid)))
         for name, r in (("fused", fused), ("default", default)):
             passages = r.retrieve(q["question"], qv, 30)
-            runs[name].append(rank_of(gold, pid_ranking([r.row_of[p.chunk.id] for p in passages], row_pid)))
+            runs[name].append(rank_of(gold, pid_ranking(r.store.ids_of([p.chunk for p in passages]), row_pid)))
 
     # latency of the whole path for one question: embed + retrieve (median over a sample), with
     # the engine's threading (rag.engine.question_threading: Embedder.query_threads to embed,

@@ -79,11 +79,11 @@ def main() -> None:
     questions = [json.loads(x) for x in (DATA / "questions.jsonl").read_text().splitlines() if x.strip()]
     qvecs = question_vectors(questions, emb)
     keep = [i for i, q in enumerate(questions) if int(q["gold_pid"][:2]) < 24]
-    r = HybridRetriever(stored, stored.bm25, rerank=True)  # the reranker's features, any weights
+    r = HybridRetriever(stored, rerank=True)  # the reranker's features, any weights
     groups = []
     for i in keep:
         q, qv = questions[i], qvecs[i]
-        rows, _, dense, bm25n, fused = r.candidates_for(q["question"], qv, 10)
+        rows, _, _, dense, bm25n, fused = r.candidates_for(q["question"], qv, 10)
         feats = r.reranker.features(q["question"], qv, rows, dense, bm25n)
         pids = [stored.chunks[x].source for x in rows]
         labels = np.array([p == q["gold_pid"] for p in pids], dtype=np.float64)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -43,8 +43,8 @@ from .prompts import CANNOT_ANSWER
 from .qtypes import (CAUSE, CURRENCY_AFTER, CURRENCY_IN, DATE, DURATION_WORDS, MONEY, REASON, YEAR, AnswerType,
                      comparison_sides, expected_type, expected_types)
 from .sentences import is_question
-from .store import StoredIndex
-from .text import TermStats, fold, stem, terms
+from .store import as_store
+from .text import fold, stem, terms
 from .types import Answer, Citation, Passage, ShortAnswer
 
 #: A Markdown heading line ("## Section"): never quoted as an answer sentence.
@@ -105,6 +105,8 @@ class Candidate:
     #: the sentence before may be quoted as this one's context (a usable sentence, not a heading,
     #: stub or text addressed to an AI)
     prev_ok: bool = False
+    #: the :class:`rag.store.Block` whose sentence rows ``sent``, ``lo`` and ``hi`` index
+    block: object = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -124,35 +126,34 @@ class ExtractiveAnswerer:
 
     Example::
 
-        answerer = ExtractiveAnswerer(stored)
+        answerer = ExtractiveAnswerer(store)
         answer = answerer.run(question, qvec, passages)   # Answer with [n] markers, or a refusal
 
     ``refuse_below`` is the answerability probability (0..1) under which it refuses
     (default :data:`rag.answer_model.REFUSE_BELOW`). Thread-safe: no per-question state.
     """
 
-    def __init__(self, stored: StoredIndex, *, refuse_below: float = REFUSE_BELOW, min_words: int = 4,
+    def __init__(self, store, *, refuse_below: float = REFUSE_BELOW, min_words: int = 4,
                  weights: np.ndarray | None = None, a_weights: np.ndarray | None = None,
                  a_bias: float | None = None, add_margin: float = ADD_MARGIN):
-        self.stored = stored
+        self.store = as_store(store)
         self.add_margin = add_margin
         self.refuse_below = refuse_below
         self.min_words = min_words
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
         self.a_weights = A_WEIGHTS if a_weights is None else np.asarray(a_weights, dtype=np.float64)
         self.a_bias = A_BIAS if a_bias is None else float(a_bias)
-        self.stats = TermStats.from_bm25(stored.bm25)
-        self.flags = stored.sent_flags
+        self.stats = self.store.term_stats()
 
     # -- candidates and their features ---------------------------------------------------------
-    def _usable(self, chunk_text: str, j: int, s: int, e: int) -> bool:
+    def _usable(self, chunk_text: str, j: int, s: int, e: int, flags=None) -> bool:
         text = chunk_text[s:e]
         if not _LETTER.search(text) or _MD_HEADING.match(text) or _is_heading_line(chunk_text, s, e):
             return False  # a heading names a topic, a bare number ("2.") says nothing
         if len(text.split()) < self.min_words and not any(ch.isdigit() for ch in text):
             return False
         table_row = " | " in text
-        if not table_row and self.flags is not None and len(self.flags) and not self.flags[j] & HAS_VERB:
+        if not table_row and flags is not None and len(flags) and not flags[j] & HAS_VERB:
             return False  # a fragment or a date stub ("Nov 21, 2022 ..."), not a sentence
         return True
 
@@ -166,11 +167,16 @@ class ExtractiveAnswerer:
         q_terms = list(_terms(question))
         q_pairs = set(zip(q_terms, q_terms[1:]))
         q_fold = fold(question)
-        stored = self.stored
+        ids = self.store.ids_of([p.chunk for p in passages])
+        held = [i for i in ids if i is not None]
+        stored = self.store.fetch(held) if held else None   # the Block holding the passages
+        flags = stored.sent_flags if stored is not None else None
         seen: set[str] = set()
         out: list[Candidate] = []
-        for p in passages:
-            row = stored.row_of[p.chunk.id]
+        for p, cid in zip(passages, ids):
+            if cid is None:
+                continue  # a passage from outside the index has no sentence data
+            row = int(stored.position([cid])[0])
             lo, hi = stored.sentence_range(row)
             if hi <= lo:
                 continue
@@ -200,14 +206,14 @@ class ExtractiveAnswerer:
             p_dense = p.dense if p.dense is not None else p.score
             for i, (_, s, e) in enumerate(spans.tolist()):
                 j = lo + i
-                if not self._usable(text, j, s, e):
+                if not self._usable(text, j, s, e, flags):
                     continue
                 key = normalized(text[s:e])
                 if skip and text[s:e] in skip.get(p.chunk.id, ()):
                     continue
                 if key in seen or (is_question(text[s:e]) and (not typed.get(j) or _YES_NO.match(text[s:e]))):
                     continue  # a repeat; a question that holds no answer of the type asked, or asks yes or no
-                prev_ok = i > 0 and self._usable(text, j - 1, *spans[i - 1, 1:].tolist()) and not (
+                prev_ok = i > 0 and self._usable(text, j - 1, *spans[i - 1, 1:].tolist(), flags) and not (
                     skip and text[spans[i - 1, 1]:spans[i - 1, 2]] in skip.get(p.chunk.id, ()))
                 seen.add(key)
                 words = text[s:e].split()
@@ -223,9 +229,10 @@ class ExtractiveAnswerer:
                     float(p.score), 1.0 / p.rank, float(p_dense), 1.0 if i == 0 else 0.0,
                     i / (n - 1) if n > 1 else 0.0, max(nb) if nb else 0.0, type_ok,
                     1.0 if qt is not None and not type_ok else 0.0, 1.0 if is_question(text[s:e]) else 0.0,
-                    0.0 if (self.flags is None or not len(self.flags) or self.flags[j] & HAS_VERB) else 1.0,
+                    0.0 if (flags is None or not len(flags) or flags[j] & HAS_VERB) else 1.0,
                     math.log1p(len(words)), cov * type_ok], dtype=np.float64)
-                out.append(Candidate(p, j, lo, hi, s, e, feats, typed.get(j, []), prev_ok=bool(prev_ok)))
+                out.append(Candidate(p, j, lo, hi, s, e, feats, typed.get(j, []), prev_ok=bool(prev_ok),
+                                     block=stored))
         if out:
             X = np.stack([c.feats for c in out])
             X[:, 1] = X[:, 0] - X[:, 0].max()
@@ -252,7 +259,7 @@ class ExtractiveAnswerer:
         top_idf = max(idf.values(), default=1.0) or 1.0
         top_terms = set(_terms(top.chunk.text)) | set(_terms(top.chunk.title))
         in_passages = top_terms.union(*(set(_terms(p.chunk.text)) | set(_terms(p.chunk.title)) for p in passages[1:]))
-        ctx = set(_terms(lead.passage.chunk.text[_context(lead, self.stored):lead.end]))
+        ctx = set(_terms(lead.passage.chunk.text[_context(lead):lead.end]))
         ctx |= set(_terms(lead.passage.chunk.title))
         miss = max((idf[t] for t in q if t not in in_passages), default=0.0) / top_idf
         miss_lead = max((idf[t] for t in q if t not in ctx), default=0.0) / top_idf
@@ -327,9 +334,9 @@ class ExtractiveAnswerer:
             return self._refusal(question, passages, why)
         picked = self.select(question, qt, lead, cands, named)
         lead = picked[0]
-        answer = compose(question, picked, passages, self.stored)
+        answer = compose(question, picked, passages)
         source = lead
-        if not lead.typed and _context(lead, self.stored) < lead.start:  # the answer may be in its context
+        if not lead.typed and _context(lead) < lead.start:  # the answer may be in its context
             source = next((c for c in cands if c.sent == lead.sent - 1 and c.passage is lead.passage), lead)
         answer.short_answer = short_answer(question, source, qt, answer)
         answer.reason = (f"Answerability {prob:.3f} ≥ threshold {self.refuse_below:.3f} (lead sentence "
@@ -369,7 +376,7 @@ class ExtractiveAnswerer:
             elif len(named) == 1:
                 # a bridge the other way: the lead, from the named article, names another retrieved
                 # article (the film's lead actress, the album's band): its best sentence is the next hop
-                said = " " + normalized(lead.passage.chunk.text[_context(lead, self.stored):lead.end]) + " "
+                said = " " + normalized(lead.passage.chunk.text[_context(lead):lead.end]) + " "
                 hop = [c for c in cands if self._article(c) != named[0]
                        and f" {normalized(_PAREN.sub('', self._article(c)))} " in said]
                 if hop:
@@ -396,14 +403,14 @@ class ExtractiveAnswerer:
 
     def _quoted(self, c: Candidate) -> set[int]:
         """Sentence rows quoted for ``c``: itself, and the one before when it refers back."""
-        return {c.sent - 1, c.sent} if _context(c, self.stored) < c.start else {c.sent}
+        return {c.sent - 1, c.sent} if _context(c) < c.start else {c.sent}
 
     @staticmethod
     def _article(c: Candidate) -> str:
         return c.passage.chunk.title
 
     def _labels(self, c: Candidate) -> list[int]:
-        return [lab for _, _, _, lab in self.stored.sentence_entities(c.sent, c.sent + 1).tolist()]
+        return [lab for _, _, _, lab in c.block.sentence_entities(c.sent, c.sent + 1).tolist()]
 
     def _has_labels(self, c: Candidate, t: AnswerType) -> bool:
         return any(lab in t.labels for lab in self._labels(c))
@@ -459,19 +466,19 @@ def _entity_nearness(c: Candidate, q_terms: set[str]) -> float:
     return 1.0 / (1.0 + best)
 
 
-def _context(c: Candidate, stored: StoredIndex) -> int:
+def _context(c: Candidate) -> int:
     """Start of the text to quote for ``c``: the previous sentence's start when ``c`` opens by
     referring back to it (same passage) and that sentence may be quoted, else ``c.start``."""
     if c.sent > c.lo and c.prev_ok and _ANAPHOR.match(c.text):
-        _, s, _ = (int(x) for x in stored.sentences[c.sent - 1])
+        _, s, _ = (int(x) for x in c.block.sentences[c.sent - 1])
         return s
     return c.start
 
 
-def compose(question: str, picked: list[Candidate], passages: list[Passage], stored: StoredIndex) -> Answer:
+def compose(question: str, picked: list[Candidate], passages: list[Passage]) -> Answer:
     """Join picked sentences (lead first) into answer text with ``[n]`` markers; a lead that refers
     back is preceded by the sentence it refers to, under the same marker (:func:`cite_spans`)."""
-    return cite_spans(question, [(c.passage, _context(c, stored), c.end) for c in picked], passages)
+    return cite_spans(question, [(c.passage, _context(c), c.end) for c in picked], passages)
 
 
 def cite_spans(question: str, quoted: list[tuple[Passage, int, int]], passages: list[Passage]) -> Answer:

@@ -22,7 +22,8 @@ from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
 from .store import (FORMAT_VERSION, IndexCorruptError, IndexError_, IndexNotFoundError, check_manifest, check_sizes,
-                    current_version, load_index, read_manifest, rebuild_fix, write_lock)
+                    current_version, is_milvus, load_index, open_store, read_manifest, rebuild_fix,
+                    write_lock)
 from .text import strip_invisible
 from .types import Answer, Passage
 from .vectors import set_search_threads
@@ -41,7 +42,7 @@ class _Snapshot:
     """One loaded index version and the components built on it."""
 
     version: str
-    stored: object
+    store: object   #: the :class:`rag.store.Store` read by everything below
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
     checker: object
@@ -243,7 +244,8 @@ class Engine:
         if index_dir is None:
             index_dir = self.settings.default_index_dir
             self.built = ensure_default_index(index_dir, self.embedder)
-        self.index_dir = Path(index_dir)
+        #: an index folder (Path), or a ``milvus://HOST:PORT/COLLECTION`` location (str)
+        self.index_dir = index_dir if is_milvus(index_dir) else Path(index_dir)
         self._snap = self._load()
         self._checked = time.monotonic()
         self._reload_lock = threading.Lock()
@@ -253,12 +255,12 @@ class Engine:
         self.embedder.encode(["warm-up"])  # load the model now, not on the first question
 
     def _load(self) -> _Snapshot:
-        stored = load_index(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
-        retriever = HybridRetriever(stored, stored.bm25, alpha=self.settings.alpha, rerank=self.settings.rerank)
-        answerer = ExtractiveAnswerer(stored, refuse_below=self.settings.refuse_below)
+        store = open_store(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
+        retriever = HybridRetriever(store, alpha=self.settings.alpha, rerank=self.settings.rerank)
+        answerer = ExtractiveAnswerer(store, refuse_below=self.settings.refuse_below)
         from .grounding import CitationChecker
 
-        return _Snapshot(stored.version, stored, retriever, answerer, CitationChecker(answerer.stats, self.embedder, stored))
+        return _Snapshot(store.version, store, retriever, answerer, CitationChecker(answerer.stats, self.embedder, store))
 
     def snapshot(self) -> _Snapshot:
         """The index version questions are answered from now: the live version on disk, checked at
@@ -273,10 +275,10 @@ class Engine:
         try:
             self._checked = now
             try:
-                live = current_version(self.index_dir)
+                live = self._snap.store.live_version()
             except (IndexError_, OSError):  # CURRENT mid-replace or damaged: look again next time
                 live = None
-            if live is not None and live.name != self._snap.version:
+            if live is not None and live != self._snap.version:
                 try:
                     self._snap = self._load()
                 except (IndexError_, OSError):
@@ -286,9 +288,16 @@ class Engine:
             self._reload_lock.release()
 
     @property
+    def store(self):
+        """The :class:`rag.store.Store` of the current snapshot."""
+        return self.snapshot().store
+
+    @property
     def stored(self):
-        """The loaded index (:class:`rag.store.StoredIndex`) of the current snapshot."""
-        return self.snapshot().stored
+        """The loaded index folder (:class:`rag.store.StoredIndex`) of the current snapshot; for
+        the Milvus backend, its store."""
+        store = self.snapshot().store
+        return getattr(store, "stored", store)
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -305,8 +314,8 @@ class Engine:
 
     @property
     def chunks(self):
-        """All chunks of the loaded index, in row order."""
-        return self.stored.chunks
+        """All chunks of the index (in row order for the embedded backend)."""
+        return self.store.all_chunks()
 
     def retrieve(self, question: str, *, k: int | None = None) -> list[Passage]:
         """Top-``k`` passages for ``question`` (hybrid dense + BM25), best first."""

@@ -38,6 +38,7 @@ from .claims import check_claim, needs_roles, prepare
 from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
 from .sentences import split_sentences
+from .store import as_store, locate
 from .text import TermStats, stem, strip_invisible, terms
 from .types import Answer, Citation, Passage
 
@@ -138,26 +139,29 @@ class CitationChecker:
         answer = checker.verify(question, reply, passages, strict=True)
     """
 
-    def __init__(self, stats: TermStats, embedder, stored, *, min_coverage: float = MIN_COVERAGE,
+    def __init__(self, stats: TermStats, embedder, store, *, min_coverage: float = MIN_COVERAGE,
                  min_similarity: float = MIN_SIMILARITY):
         self.stats = stats
         self.embedder = embedder
-        self.stored = stored
-        self._flags: dict[int, frozenset[int]] = {}  # chunk row -> its sentences addressed to an AI
+        self.store = as_store(store) if store is not None else None  # None: passages from outside any index
+        self._flags: dict[int, frozenset[int]] = {}  # store id -> its sentences addressed to an AI
         self.min_coverage = min_coverage
         self.min_similarity = min_similarity
 
     def view(self, passage: Passage) -> "PassageView":
         """``passage``'s sentences, their vectors and which of them are instructions to an AI."""
         text = passage.chunk.text
-        row = self.stored.row_of.get(passage.chunk.id) if self.stored is not None else None
-        if row is None:
+        found = locate(self.store, passage.chunk)
+        row = None
+        if found is None:
             spans = split_sentences(text)
             vecs = self.embedder.encode([text[s:e] for s, e in spans]) if spans else np.zeros((0, 384), np.float32)
         else:
-            lo, hi = self.stored.sentence_range(row)
-            spans = [(int(s), int(e)) for _, s, e in self.stored.sentences[lo:hi]]
-            vecs = self.stored.sent_vectors[lo:hi]
+            block, pos = found
+            row = self.store.ids_of([passage.chunk])[0]
+            lo, hi = block.sentence_range(pos)
+            spans = [(int(s), int(e)) for _, s, e in block.sentences[lo:hi]]
+            vecs = block.sent_vectors[lo:hi]
         sents = [text[s:e] for s, e in spans]
         if row is None:
             flagged = set(find_instructions(sents, vecs, self.embedder))
@@ -327,13 +331,14 @@ class CitationChecker:
     def _quote(self, passage: Passage, sentences: list[str], vectors: list[np.ndarray]) -> str:
         """The passage sentence most similar to the answer sentences citing it (exact text);
         ``vectors`` are those sentences' embeddings, reused when one sentence cites it."""
-        row = self.stored.row_of.get(passage.chunk.id) if self.stored is not None else None
-        if row is None:
+        found = locate(self.store, passage.chunk)
+        if found is None:
             return passage.chunk.text
-        lo, hi = self.stored.sentence_range(row)
+        block, pos = found
+        lo, hi = block.sentence_range(pos)
         if hi <= lo:
             return passage.chunk.text
         q = vectors[0] if len(sentences) == 1 else self.embedder.encode([" ".join(sentences)])[0]
-        j = lo + int(np.argmax(self.stored.sent_vectors[lo:hi] @ q))
-        _, s, e = (int(x) for x in self.stored.sentences[j])
+        j = lo + int(np.argmax(block.sent_vectors[lo:hi] @ q))
+        _, s, e = (int(x) for x in block.sentences[j])
         return passage.chunk.text[s:e]

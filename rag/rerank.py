@@ -35,7 +35,6 @@ candidate list: the estimated probability that each candidate is the passage hol
 """
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -50,6 +49,9 @@ FEATURES = ("dense", "dense_gap", "bm25", "sent_max", "sent_gap", "coverage", "s
 #: Fitted by bench/tune_retrieval.py (listwise softmax loss, articles 00-23 of SQuAD v1.1 dev).
 WEIGHTS = np.array([3.8749, 4.3216, 1.0630, 4.3210, 4.0969, 0.2506, 4.4047, 0.0708, -2.4966, 1.9160, -0.1219, 0.3659, 0.8245, -1.1222, 1.4447, 0.9716, 1.0637, -4.1454, -0.8657], dtype=np.float64)
 BIAS = -1.4566
+
+#: chunks whose terms are kept in memory (about 2 KiB each)
+ROW_CACHE_SIZE = 200_000
 
 
 def _segment_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -74,26 +76,44 @@ class FeatureReranker:
 
     Example::
 
-        rr = FeatureReranker(stored, TermStats.from_bm25(stored.bm25))
+        rr = FeatureReranker(store, store.term_stats())
         probs = rr.score(rr.features(question, qvec, rows, dense, bm25_norm))   # (len(rows),)
     """
 
-    def __init__(self, stored, stats: TermStats, weights: np.ndarray | None = None, bias: float | None = None):
-        self.stored = stored
+    def __init__(self, store, stats: TermStats, weights: np.ndarray | None = None, bias: float | None = None):
+        from .store import as_store
+
+        self.store = as_store(store)
         self.stats = stats
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
         self.bias = BIAS if bias is None else float(bias)
-        self._row_terms = lru_cache(maxsize=200_000)(self._terms_of)
+        self._row_terms: dict[int, _RowTerms] = {}  # store id -> its terms (a chunk never changes under its id)
+
+    def _cached_terms(self, ids: list[int], block) -> list[_RowTerms]:
+        out = []
+        positions = block.position(ids)
+        for cid, pos in zip(ids, positions.tolist()):
+            t = self._row_terms.get(cid)
+            if t is None:
+                t = self._terms_of(block, pos)
+                if len(self._row_terms) >= ROW_CACHE_SIZE:
+                    try:  # the oldest entry (another thread may have dropped it first)
+                        self._row_terms.pop(next(iter(self._row_terms)), None)
+                    except (StopIteration, RuntimeError):
+                        pass
+                self._row_terms[cid] = t
+            out.append(t)
+        return out
 
     def _ids(self, words: list[str]) -> np.ndarray:
         vocab = self.stats.vocab
         return np.fromiter((vocab.get(w, -1) for w in words), dtype=np.int64, count=len(words))
 
-    def _terms_of(self, row: int) -> _RowTerms:
-        c = self.stored.chunks[row]
+    def _terms_of(self, block, pos: int) -> _RowTerms:
+        c = block.chunks[pos]
         title, body = terms(c.title), terms(c.text)
-        lo, hi = self.stored.sentence_range(row)
-        texts = [c.text[int(s):int(e)] for _, s, e in self.stored.sentences[lo:hi]]
+        lo, hi = block.sentence_range(pos)
+        texts = [c.text[int(s):int(e)] for _, s, e in block.sentences[lo:hi]]
         # a sentence that is itself a question restates, it is not evidence: it gets no terms
         seqs = [[] if is_question(t) else terms(t) for t in texts]
         sent = [w for x in seqs for w in x]
@@ -104,8 +124,9 @@ class FeatureReranker:
                          np.array([not x for x in seqs], dtype=bool))
 
     def features(self, question: str, qvec: np.ndarray, rows: list[int], dense: np.ndarray,
-                 bm25_norm: np.ndarray) -> np.ndarray:
-        """``(len(rows), len(FEATURES))`` float64 feature matrix for the candidate rows."""
+                 bm25_norm: np.ndarray, block=None) -> np.ndarray:
+        """``(len(rows), len(FEATURES))`` float64 feature matrix for the candidates with store
+        ids ``rows``; ``block``: the :class:`rag.store.Block` holding them (fetched when None)."""
         nc = len(rows)
         out = np.zeros((nc, len(FEATURES)), dtype=np.float64)
         if not nc:
@@ -149,7 +170,9 @@ class FeatureReranker:
             return found.sum(axis=1) / n_pairs
 
         # all candidates' terms in one array; each term's question-term column (-1: none)
-        cache = [self._row_terms(int(r)) for r in rows]
+        if block is None:
+            block = self.store.fetch(rows)
+        cache = self._cached_terms([int(r) for r in rows], block)
         row_idx = np.arange(nc)
         tok_row = np.repeat(row_idx, [t.terms.shape[1] for t in cache])
         tok_ids, kind, local = np.concatenate([t.terms for t in cache], axis=1)
@@ -166,14 +189,14 @@ class FeatureReranker:
 
         # sentences of the candidates: similarities to the question; blank sentences (no terms)
         # masked, unless all of a chunk's sentences are blank
-        lo, hi = self.stored.sentence_ranges(rows)
+        lo, hi = block.sentence_ranges(block.position(rows))
         n_sent = hi - lo
         has = n_sent > 0
         first = np.cumsum(n_sent) - n_sent   # each candidate's first sentence in the arrays below
         seg_start = first[has]
         sent_idx = np.repeat(lo - first, n_sent) + np.arange(int(n_sent.sum()))
         sent_row = np.repeat(row_idx, n_sent)
-        sims = self.stored.sent_vectors[sent_idx] @ qvec
+        sims = block.sent_vectors[sent_idx] @ qvec
         blank = np.concatenate([t.blank for t in cache])
         if has.any():
             n_blank = np.zeros(nc, dtype=np.int64)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .store import StoredIndex
 from .text import terms
 from .types import Chunk, Passage
 
@@ -43,8 +42,9 @@ def load_bm25(path: str | Path):
 class HybridRetriever:
     """Top-k passages for a question: hybrid first stage, feature-weighted second stage.
 
-    Stage 1 takes the union of the dense top-``candidates`` (FAISS) and the BM25
-    top-``candidates`` and scores each by ``alpha * cosine + (1 - alpha) * bm25 / max bm25``.
+    Stage 1 takes the union of the dense top-``candidates`` and the BM25 top-``candidates`` of
+    the store (:class:`rag.store.Store`: FAISS + bm25s, or Milvus) and scores each by
+    ``alpha * cosine + (1 - alpha) * bm25 / max bm25``.
     Stage 2 (``rerank=True``, the default; ``RAG_RERANK=0`` turns it off) rescores them with
     :class:`rag.rerank.FeatureReranker` (a softmax relevance probability over the candidates); the
     first stage's top ``keep_first`` stay within the top ``keep_within`` (:meth:`keep_first_stage`). Near-duplicates (chunk
@@ -52,61 +52,55 @@ class HybridRetriever:
 
     Example::
 
-        r = HybridRetriever(stored, stored.bm25)
+        r = HybridRetriever(store)
         passages = r.retrieve("Who is Meng Hongwei?", embedder.encode([q])[0], k=5)
 
-    Returns at most ``k`` :class:`Passage` objects, best first, each with its score (stage 2:
-    probability in (0, 1); stage 1 only: fused score in [-1, 1]) and its cosine similarity
-    (``dense``). Thread-safe: it keeps no per-query state.
+    ``store``: a :class:`rag.store.Store`, or a loaded :class:`rag.store.StoredIndex` (wrapped
+    in :class:`rag.store.EmbeddedStore`). Returns at most ``k`` :class:`Passage` objects, best
+    first, each with its score (stage 2: probability in (0, 1); stage 1 only: fused score in
+    [-1, 1]) and its cosine similarity (``dense``). Thread-safe: it keeps no per-query state.
     """
 
-    def __init__(self, stored: StoredIndex, bm25, *, alpha: float = 0.8, candidates: int = 30,
+    def __init__(self, store, *, alpha: float = 0.8, candidates: int = 30,
                  rerank: bool = True, dup_cos: float = 0.98, keep_first: int = 2, keep_within: int = 3):
         from .rerank import FeatureReranker
-        from .text import TermStats
+        from .store import as_store
 
-        self.stored = stored
-        self.bm25 = bm25
+        self.store = as_store(store)
         self.alpha = alpha
         self.candidates = candidates
         self.dup_cos = dup_cos
         self.keep_first = keep_first
         self.keep_within = keep_within
-        self.vocab = set(bm25.vocab_dict) if hasattr(bm25, "vocab_dict") else None
-        self.row_of = stored.row_of
-        self.reranker = FeatureReranker(stored, TermStats.from_bm25(bm25)) if rerank else None
-
-    def bm25_scores(self, question: str) -> np.ndarray:
-        """BM25 score of every chunk for ``question``: ``(n_chunks,)`` float32 (0 for no match)."""
-        q = [t for t in terms(question) if self.vocab is None or t in self.vocab]
-        if not q:
-            return np.zeros(len(self.stored.chunks), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(q), dtype=np.float32)
+        self.reranker = FeatureReranker(self.store, self.store.term_stats()) if rerank else None
 
     def candidates_for(self, question: str, qvec: np.ndarray, k: int, exclude: np.ndarray | None = None):
-        """Stage 1: ``(rows, vectors, dense, bm25_norm, fused)`` for the union of the dense and
-        BM25 top lists; ``vectors`` are the candidates' chunk vectors ``(n, dim)``. Rows in
-        ``exclude`` are never candidates (evaluation: an index without those chunks)."""
-        n = len(self.stored.chunks)
+        """Stage 1: ``(ids, block, vectors, dense, bm25_norm, fused)`` for the union of the dense
+        and BM25 top lists; ``block`` is the store's :class:`rag.store.Block` holding them and
+        ``vectors`` their chunk vectors ``(n, dim)``. Ids in ``exclude`` are never candidates
+        (evaluation: an index without those chunks)."""
+        store = self.store
+        n = len(store)
         m = min(n, max(self.candidates, k))
         extra = 0 if exclude is None else len(exclude)
-        _, ids = self.stored.vectors.search(qvec[None, :], min(n, m + extra))
-        lex = self.bm25_scores(question)
-        by_dense = ids[0][ids[0] >= 0].astype(np.int64)
+        by_dense, _ = store.dense_topk(qvec, min(n, m + extra))
         if extra:
-            lex[exclude] = 0.0
             by_dense = by_dense[~np.isin(by_dense, exclude)][:m]
-        top = np.argpartition(-lex, m - 1)[:m] if m < n else np.arange(n)  # O(n), not a full sort
-        top = top[np.lexsort((top, -lex[top]))]
-        top = top[(lex[top] > 0) & ~np.isin(top, by_dense)]
-        rows_arr = np.concatenate([by_dense, top.astype(np.int64)])
-        rows = rows_arr.tolist()
-        vecs = self.stored.vectors.reconstruct(rows_arr)
+        top, top_scores, also = store.lexical_topk(terms(question), min(n, m + extra), also=by_dense)
+        if extra:
+            keep = ~np.isin(top, exclude)
+            top, top_scores = top[keep][:m], top_scores[keep][:m]
+        best = float(top_scores[0]) if len(top_scores) else 0.0
+        new = ~np.isin(top, by_dense)
+        ids_arr = np.concatenate([by_dense, top[new]]).astype(np.int64)
+        lex = np.concatenate([also, top_scores[new]]).astype(np.float32)
+        ids = ids_arr.tolist()
+        block = store.fetch(ids_arr)
+        vecs = block.vectors_at(block.position(ids_arr))
         dense = vecs @ qvec
-        top = float(lex.max()) if n else 0.0
-        bm25n = lex[rows_arr] / top if top > 0 else np.zeros(len(rows), dtype=np.float32)
+        bm25n = lex / best if best > 0 else np.zeros(len(ids), dtype=np.float32)
         fused = self.alpha * dense + (1 - self.alpha) * bm25n
-        return rows, vecs, dense, bm25n, fused
+        return ids, block, vecs, dense, bm25n, fused
 
     def keep_first_stage(self, order: list[int], fused: np.ndarray, rows: list[int]) -> list[int]:
         """The second stage's ``order`` with the first stage's top ``keep_first`` candidates
@@ -127,17 +121,17 @@ class HybridRetriever:
         """Top-``k`` passages for ``question`` with embedding ``qvec`` (``(384,)`` float32).
         ``exclude``: chunk rows never returned (for evaluation: asks as if the index lacked them).
         Raises :class:`rag.store.IndexCorruptError` when a picked chunk's text is not the text
-        written (:meth:`rag.store.StoredIndex.verify_chunks`)."""
-        if not self.stored.chunks:
+        written (:meth:`rag.store.Block.verify_chunks`)."""
+        if not len(self.store):
             return []
-        rows, vecs, dense, bm25n, fused = self.candidates_for(question, qvec, k, exclude)
+        ids, block, vecs, dense, bm25n, fused = self.candidates_for(question, qvec, k, exclude)
         if self.reranker is not None:
-            score = self.reranker.score(self.reranker.features(question, qvec, rows, dense, bm25n))
+            score = self.reranker.score(self.reranker.features(question, qvec, ids, dense, bm25n, block))
         else:
             score = fused
-        order = sorted(range(len(rows)), key=lambda i: (-score[i], rows[i]))
+        order = sorted(range(len(ids)), key=lambda i: (-score[i], ids[i]))
         if self.reranker is not None and self.keep_first:
-            order = self.keep_first_stage(order, fused, rows)
+            order = self.keep_first_stage(order, fused, ids)
         picked: list[int] = []
         for i in order:
             if picked and (vecs[picked] @ vecs[i]).max() >= self.dup_cos:
@@ -145,8 +139,7 @@ class HybridRetriever:
             picked.append(i)
             if len(picked) == k:
                 break
-        verify = getattr(self.stored, "verify_chunks", None)
-        if verify is not None:  # a chunk whose text was altered on disk is an error, never an answer
-            verify([rows[i] for i in picked])
-        return [Passage(self.stored.chunks[rows[i]], float(score[i]), r + 1, dense=float(dense[i]))
+        pos = block.position([ids[i] for i in picked])
+        block.verify_chunks(pos)  # a chunk whose text was altered in storage is an error, never an answer
+        return [Passage(block.chunks[int(pos[r])], float(score[i]), r + 1, dense=float(dense[i]))
                 for r, i in enumerate(picked)]

@@ -146,7 +146,7 @@ def test_disk_full_during_ingest_is_one_line_naming_the_folder_and_the_space(tmp
     idx = _small_index(tmp_path, embedder)
     before = sorted(p.name for p in idx.iterdir())
     (tmp_path / "more.txt").write_text("Dredging of the northern channel finished in April after two years of delays.\n")
-    patch = ("import rag.store as s\n"
+    patch = ("import rag.store.files as s\n"
              "def full(path, data):\n"
              "    with open('/dev/full', 'wb') as f:\n"
              "        f.write(data); f.flush()\n"

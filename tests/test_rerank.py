@@ -84,12 +84,12 @@ def reference_features(stored, stats, question, qvec, rows, dense, bm25_norm) ->
 
 def check_same(stored, embedder, questions) -> int:
     """Compare both implementations on every question; returns the candidates compared."""
-    retriever = HybridRetriever(stored, stored.bm25)
+    retriever = HybridRetriever(stored)
     stats = TermStats.from_bm25(stored.bm25)
     reranker = FeatureReranker(stored, stats)
     compared = 0
     for question, qvec in zip(questions, embedder.encode(questions)):
-        rows, _, dense, bm25n, _ = retriever.candidates_for(question, qvec, 10)
+        rows, _, _, dense, bm25n, _ = retriever.candidates_for(question, qvec, 10)
         got = reranker.features(question, qvec, rows, dense, bm25n)
         want = reference_features(stored, stats, question, qvec, rows, dense, bm25n)
         assert got.shape == want.shape == (len(rows), len(FEATURES))
@@ -129,5 +129,5 @@ def test_features_equal_the_plain_definition_on_edge_cases(edge_index, embedder)
     assert check_same(edge_index, embedder, questions) >= 5 * len(questions)
     # the edge cases are there: a question sentence, a blank sentence, a chunk of questions only
     rr = FeatureReranker(edge_index, TermStats.from_bm25(edge_index.bm25))
-    blanks = [rr._terms_of(r).blank.tolist() for r in range(len(edge_index.chunks))]
+    blanks = [rr._terms_of(edge_index, r).blank.tolist() for r in range(len(edge_index.chunks))]
     assert [True, False, True, False] in blanks and [True, True, True] in blanks

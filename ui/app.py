@@ -528,7 +528,7 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
 
 
 def _credit(engine: Engine) -> str:
-    sources = engine.stored.manifest.get("sources", [])
+    sources = engine.store.documents()
     if any(s.get("source", "").startswith("bundled:") for s in sources):
         return ("<small>Default corpus: articles from *The Strategist* (Australian Strategic Policy "
                 "Institute), tag archive [aspistrategist.org.au/tag/interpol](https://www.aspistrategist.org.au/tag/interpol/).</small>")
