@@ -27,7 +27,7 @@ import unicodedata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from rag import (CANNOT_ANSWER, SUFFIXES, Answer, ConversationNotFound, ConversationStore, Engine,  # noqa: E402
-                 add_documents, list_indexes)
+                 Settings, add_documents, list_indexes)
 from rag.text import strip_invisible  # noqa: E402
 from rag.openai_compat import api_keys_from_env, auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
 
@@ -35,8 +35,8 @@ from rag.openai_compat import api_keys_from_env, auth_from_env, openai_router  #
 #: of 256 tokens; the rest is cut with a notice).
 MAX_SHOWN_QUESTION = 2000
 
-#: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``).
-MAX_UPLOAD_MB = float(os.environ.get("RAG_UI_MAX_UPLOAD_MB") or 20)
+#: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``, read at import).
+MAX_UPLOAD_MB = Settings.from_env().ui_max_upload_mb
 
 
 def safe_name(name: str) -> str:
