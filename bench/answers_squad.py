@@ -42,7 +42,7 @@ from _squad_answers import (CACHE, DATA, ROOT, f1_score, gold_rows, holds_answer
 from rag import Engine
 from rag.documents import Document
 from rag.embedder import Embedder
-from rag.engine import index_is_fresh
+from rag.indexes import index_is_fresh
 from rag.ingest import build_index
 from rag.qtypes import expected_type
 

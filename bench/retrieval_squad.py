@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from rag.documents import Document  # noqa: E402
 from rag.embedder import Embedder  # noqa: E402
-from rag.engine import index_is_fresh, question_threading  # noqa: E402
+from rag.engine import question_threading  # noqa: E402
+from rag.indexes import index_is_fresh  # noqa: E402
 from rag.ingest import build_index  # noqa: E402
 from rag.retriever import HybridRetriever  # noqa: E402
 from rag.store import load_index  # noqa: E402

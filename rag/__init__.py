@@ -12,7 +12,8 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine", "list_indexes": "engine", "remove_documents": "engine", "index_stats": "engine",
+    "ask": "engine", "ask_stream": "engine", "Engine": "engine", "LLMError": "llm", "LLMConfig": "llm", "default_engine": "engine",
+    "add_documents": "indexes", "remove_documents": "indexes", "index_stats": "indexes", "list_indexes": "indexes",
     "ConversationStore": "conversations", "ConversationNotFound": "conversations",
     "Answer": "types", "Citation": "types", "Passage": "types", "Chunk": "types", "ShortAnswer": "types",
     "Settings": "settings", "CANNOT_ANSWER": "prompts",

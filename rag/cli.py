@@ -68,12 +68,12 @@ def _finish_writing(func):
 
 @_finish_writing
 def cmd_ingest(args) -> int:
-    from .engine import ingest
+    from .indexes import add_documents
 
     default = args.index is None
     index_dir = _index_dir(args)
-    report = ingest(args.paths, index_dir, include_default=default, rebuild=args.rebuild,
-                    show_progress=not args.quiet)
+    report = add_documents(args.paths, index_dir, include_default=default, rebuild=args.rebuild,
+                           show_progress=not args.quiet)
     print(report.summary())
     if default:
         print("(the bundled Interpol articles are kept in the default index; "
@@ -89,7 +89,7 @@ def _index_dir(args) -> Path:
 
 @_finish_writing
 def cmd_remove(args) -> int:
-    from .engine import remove_documents
+    from .indexes import remove_documents
 
     report = remove_documents(args.docs, _index_dir(args))
     print(report.summary())
@@ -104,7 +104,7 @@ def _size(n: int) -> str:
 
 
 def cmd_stats(args) -> int:
-    from .engine import index_stats
+    from .indexes import index_stats
 
     s = index_stats(_index_dir(args))
     if args.json:

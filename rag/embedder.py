@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .settings import Settings
+
 EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDER_DIM = 384
 #: all-MiniLM-L6-v2 reads at most this many WordPiece tokens (including [CLS] and [SEP]).
@@ -56,12 +58,7 @@ def _offline() -> None:
 
 def onnx_cache_dir() -> Path:
     """Where the exported ONNX model is kept: ``RAG_MODEL_CACHE``, else ``<index root>/.models``."""
-    env = os.environ.get("RAG_MODEL_CACHE")
-    if env:
-        return Path(env).expanduser()
-    from .settings import default_index_root
-
-    return default_index_root() / ".models"
+    return Settings.from_env().model_cache_dir
 
 
 def export_onnx(model_dir: str | Path, out: str | Path) -> Path:
@@ -157,7 +154,7 @@ class Embedder:
         self._in_flight = 0   # ONNX runs in progress
         self.threads = threads
         if backend == "auto":
-            backend = os.environ.get("RAG_EMBED_BACKEND", "").strip().lower() or "auto"
+            backend = Settings.from_env().embed_backend
         if backend == "auto":
             import importlib.util
 

@@ -2,11 +2,11 @@
 
 ``Engine()`` opens the bundled corpus's index (``index/default``), building it first when it is
 missing or stale (another embedder, chunker version or corpus text). ``Engine(index_dir)`` opens
-any index built with ``rag ingest``.
+any index built with ``rag ingest``. Building and changing indexes (the index lifecycle) is
+:mod:`rag.indexes`'s.
 """
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -14,16 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .answerer import ExtractiveAnswerer
-from .chunker import CHUNKER_VERSION
-from .documents import Document, DocumentError, default_corpus, read_file
 from .embedder import Embedder
-from .ingest import IngestReport, build_index
+from .indexes import ensure_default_index
+from .ingest import IngestReport
 from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
 from .retriever import HybridRetriever
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
-from .store import (FORMAT_VERSION, IndexCorruptError, IndexError_, IndexNotFoundError, check_manifest, check_sizes,
-                    current_version, is_milvus, load_index, open_store, read_manifest, rebuild_fix,
-                    write_lock)
+from .store import IndexError_, is_milvus, open_store
 from .text import strip_invisible
 from .types import Answer, Passage
 from .vectors import set_search_threads
@@ -46,72 +43,6 @@ class _Snapshot:
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
     checker: object
-
-
-def default_sources() -> list[Document]:
-    """The documents of the default index: the bundled corpus."""
-    return [default_corpus()]
-
-
-def _build_matches(m: dict | None, embedder: Embedder) -> bool:
-    return bool(m) and (m.get("embedder") == embedder.name and m.get("dim") == embedder.dim
-                        and m.get("chunker_version") == CHUNKER_VERSION and m.get("format") == FORMAT_VERSION)
-
-
-def index_is_fresh(index_dir: str | Path, documents: list[Document], embedder: Embedder) -> bool:
-    """True when ``index_dir`` was made with this embedder, chunker version and store format and
-    holds every one of ``documents`` (by text hash); it may hold more (files a user added)."""
-    m = read_manifest(index_dir)
-    if not _build_matches(m, embedder):
-        return False
-    have = {s.get("sha256", "") for s in m.get("sources", [])}
-    return all(d.sha256 in have for d in documents)
-
-
-def recorded_sources(index_dir: str | Path) -> tuple[list[Document], list[str], list[str]]:
-    """Re-read the files an index was built from (its manifest's sources that are file paths).
-    Returns ``(documents, skipped reasons, removed)``: ``removed`` names the files that no longer
-    exist (they drop out of the index); bundled sources are not included. Raises
-    :class:`~rag.store.IndexCorruptError` when ``CURRENT`` or the manifest's sources are damaged
-    (the files the index held cannot be known: ``rag ingest --rebuild`` starts afresh)."""
-    current_version(index_dir)  # garbage in CURRENT: IndexCorruptError, not a silent fresh start
-    m = read_manifest(index_dir) or {}
-    sources = m.get("sources", [])
-    if not isinstance(sources, list) or not all(isinstance(x, dict) and isinstance(x.get("source", ""), str)
-                                                for x in sources):
-        raise IndexCorruptError(f"The index at {index_dir} is damaged (its manifest's list of sources is "
-                                f"unreadable). {rebuild_fix(index_dir)}")
-    docs, skipped, removed = [], [], []
-    for src in sources:
-        path = src.get("source", "")
-        if path.startswith("bundled:"):
-            continue
-        try:
-            docs.append(read_file(path))
-        except FileNotFoundError:
-            removed.append(f"{path}: the file is gone")
-        except (DocumentError, OSError) as e:
-            skipped.append(f"{path}: no longer readable ({e})")
-    return docs, skipped, removed
-
-
-def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestReport | None:
-    """Build the default index at ``index_dir`` when it is missing or stale (another embedder,
-    chunker version, store format or bundled text); files a user added with ``rag ingest`` are
-    re-read and kept. Returns the build's report, or ``None`` when the index was fresh. Safe
-    against concurrent starters: the build runs under the writer lock and re-checks first."""
-    docs = default_sources()
-    if index_is_fresh(index_dir, docs, embedder):
-        return None
-    with write_lock(index_dir):
-        if index_is_fresh(index_dir, docs, embedder):
-            return None
-        try:
-            extra, skipped, removed = recorded_sources(index_dir)
-        except IndexCorruptError as e:  # a damaged default index is rebuilt from the bundled corpus
-            extra, skipped, removed = [], [f"files added before: lost ({e})"], []
-        return build_index(docs + extra, index_dir, embedder=embedder, lock=False, skipped=skipped,
-                           removed=removed)
 
 
 def clean_question(question: str, embedder: Embedder) -> tuple[str, list[str]]:
@@ -421,14 +352,6 @@ class Engine:
         return answer
 
 
-def list_indexes(root: str | Path) -> list[Path]:
-    """Index folders directly under ``root`` (those with a ``CURRENT`` version), sorted by name."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and (p / "CURRENT").is_file())
-
-
 _default: Engine | None = None
 _default_lock = threading.Lock()
 
@@ -459,103 +382,3 @@ def ask_stream(question: str, *, k: int | None = None, history: list | None = No
                strict: bool = True):
     """Streaming :func:`ask`: yields text deltas, then the final checked :class:`Answer`."""
     yield from default_engine().ask_stream(question, k=k, history=history, mode=mode, strict=strict)
-
-
-def ingest(paths: list[str | Path], index_dir: str | Path, *, include_default: bool = False,
-           rebuild: bool = False, show_progress: bool = False, embedder: Embedder | None = None) -> IngestReport:
-    """Add the text, Markdown, HTML, PDF and Word files under ``paths`` (files or folders) to the index
-    at ``index_dir``.
-
-    The index keeps the files it already holds (re-read from their paths; a file read again
-    replaces its old version) unless ``rebuild`` is true, in which case it holds only ``paths``
-    (plus the bundled corpus when ``include_default``). Files that cannot be used (binary, empty,
-    no text layer, over the size limit, unreadable) are skipped with a one-line reason each in
-    ``report.skipped``. Raises ``ValueError`` when no document could be read and
-    ``FileNotFoundError`` for a path that does not exist.
-    """
-    from .documents import iter_paths
-
-    new, skipped = [], []
-    for path in iter_paths(paths):
-        try:
-            new.append(read_file(path))
-        except DocumentError as e:
-            skipped.append(" ".join(str(e).split()))
-        except OSError as e:
-            skipped.append(f"{path.name}: cannot be read ({e.strerror or e})")
-    with write_lock(index_dir):
-        old, old_skipped, removed = ([], [], []) if rebuild else recorded_sources(index_dir)
-        fresh = {d.source for d in new}
-        docs = (default_sources() if include_default else []) + [d for d in old if d.source not in fresh] + new
-        if not docs:
-            raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
-        return build_index(docs, index_dir, skipped=skipped + old_skipped, show_progress=show_progress,
-                           embedder=embedder, lock=False, removed=removed)
-
-
-def _matches(src: dict, name: str) -> bool:
-    path = src.get("source", "")
-    try:
-        resolved = str(Path(name).resolve())
-    except OSError:
-        resolved = name
-    # the titles its articles are cited under count too (`rag stats` lists them)
-    return name in (path, src.get("title"), *src.get("articles", [])) or resolved == path or Path(path).name == name
-
-
-def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embedder | None = None) -> IngestReport:
-    """Drop documents from the index at ``index_dir``; each name is a file path as ingested, its
-    file name, its title, or a title its articles are cited under. The rest is kept without re-embedding (vectors are reused).
-
-    Raises ``ValueError`` when a name matches no document, or when nothing would be left (delete
-    the index folder instead), and :class:`~rag.store.IndexNotFoundError` when there is no index.
-    """
-    with write_lock(index_dir):
-        m = read_manifest(index_dir)
-        if m is None:
-            raise IndexNotFoundError(f"No index at {index_dir}.")
-        sources = m.get("sources", [])
-        gone = []
-        for n in names:
-            hits = [s for s in sources if _matches(s, n)]
-            if not hits:
-                held = ", ".join(Path(s["source"]).name for s in sources) or "nothing"
-                raise ValueError(f"No document {n!r} in the index at {index_dir} (it holds: {held}).")
-            gone += [s for s in hits if s not in gone]
-        keep = [s for s in sources if s not in gone]
-        if not keep:
-            raise ValueError(f"Removing {', '.join(names)} would leave the index at {index_dir} empty; "
-                             f"delete the folder instead.")
-        docs = default_sources() if any(s["source"].startswith("bundled:") for s in keep) else []
-        old, skipped, removed = recorded_sources(index_dir)
-        kept_paths = {s["source"] for s in keep}
-        docs += [d for d in old if d.source in kept_paths]
-        return build_index(docs, index_dir, embedder=embedder, lock=False, skipped=skipped,
-                           removed=removed + [s["source"] for s in gone])
-
-
-def index_stats(index_dir: str | Path) -> dict:
-    """Figures of the index at ``index_dir``: documents, chunks, sentences, embedder, index type,
-    size on disk (bytes, live version), creation time and the documents with their chunk counts
-    and the titles their articles are cited under.
-    Raises :class:`~rag.store.IndexNotFoundError` when there is no index and
-    :class:`~rag.store.IndexCorruptError` (or ``IndexMismatchError`` for another format) when its
-    manifest is damaged or a file it lists is missing or of the wrong size."""
-    version = current_version(index_dir)
-    if version is None:
-        raise IndexNotFoundError(f"No index at {index_dir}. Build one with: rag ingest PATH... --index {index_dir}")
-    try:
-        m = json.loads((version / "manifest.json").read_text())
-    except (OSError, ValueError) as e:
-        raise IndexCorruptError(f"The index at {index_dir} is damaged (its manifest is unreadable: "
-                                f"{type(e).__name__}). {rebuild_fix(index_dir)}") from e
-    check_manifest(m, index_dir)
-    check_sizes(version, m, index_dir)
-    size = sum(f.stat().st_size for f in version.rglob("*") if f.is_file())
-    return {"index": str(index_dir), "version": version.name, "documents": len(m.get("sources", [])),
-            "chunks": m.get("count"), "sentences": m.get("sentences"), "embedder": m.get("embedder"),
-            "dim": m.get("dim"), "index_type": m.get("index_type"), "bytes_on_disk": size,
-            "created": m.get("created"), "duplicates_dropped": m.get("duplicates_dropped", 0),
-            "sources": [{"source": s.get("source"), "title": s.get("title"), "chunks": s.get("chunks"),
-                         "articles": s.get("articles", [])}
-                        for s in m.get("sources", [])]}

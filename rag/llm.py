@@ -1,14 +1,8 @@
 """Chat models: any OpenAI-compatible server (through the ``openai`` client) or SmolLM2 in-process.
 
-Configuration (environment; the CLI and UI can override per call):
-
-| variable | meaning | default |
-|---|---|---|
-| ``RAG_LLM`` | ``none`` (extractive), ``openai`` or ``local`` | ``openai`` when ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL`` is set, else ``none`` |
-| ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` | the openai client's own variables | |
-| ``RAG_LLM_MODEL`` | model name sent to the server | ``gpt-4o-mini`` |
-| ``RAG_LLM_TIMEOUT`` | seconds per request | 30 |
-| ``RAG_LLM_RETRIES`` | retries on 429, 5xx and timeouts (exponential backoff, by the openai client) | 2 |
+Configuration: ``RAG_LLM``, ``RAG_LLM_MODEL``, ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
+``RAG_LLM_TIMEOUT`` and ``RAG_LLM_RETRIES``, read by :class:`rag.settings.Settings` (each described
+there and in the README's "Settings" table); the CLI and UI can override the mode per call.
 
 The API key is never logged, printed or put in an error message. Every failure surfaces as
 :class:`LLMError` with a short, key-free description, so callers can fall back to the extractive
@@ -17,13 +11,13 @@ answer.
 from __future__ import annotations
 
 import importlib.util
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-MODES = ("none", "openai", "local")
+from .settings import LLM_MODES as MODES
+from .settings import Settings
 
 
 class LLMError(RuntimeError):
@@ -43,15 +37,16 @@ class LLMConfig:
 
     @classmethod
     def from_env(cls, mode: str | None = None) -> "LLMConfig":
-        """Config from the environment; ``mode`` overrides ``RAG_LLM``. Raises ``ValueError`` for an
-        unknown mode."""
-        key, base = os.environ.get("OPENAI_API_KEY"), os.environ.get("OPENAI_BASE_URL")
-        mode = (mode or os.environ.get("RAG_LLM") or ("openai" if key or base else "none")).lower()
+        """Config from the environment (:meth:`rag.settings.Settings.from_env`); ``mode`` overrides
+        ``RAG_LLM``. Raises ``ValueError`` for an unknown mode (and
+        :class:`rag.settings.SettingsError` for a malformed variable)."""
+        s = Settings.from_env()
+        mode = (mode or s.llm_mode).lower()
         if mode not in MODES:
             raise ValueError(f"Unknown answer mode {mode!r}: use one of {', '.join(MODES)}")
-        return cls(mode=mode, model=os.environ.get("RAG_LLM_MODEL") or cls.model, base_url=base,
-                   api_key=key, timeout=float(os.environ.get("RAG_LLM_TIMEOUT") or 30),
-                   retries=int(os.environ.get("RAG_LLM_RETRIES") or 2))
+        return cls(mode=mode, model=s.llm_model, base_url=s.openai_base_url,
+                   api_key=s.openai_api_key.get_secret_value() if s.openai_api_key else None,
+                   timeout=s.llm_timeout, retries=s.llm_retries)
 
     def __repr__(self) -> str:  # never show the key
         return (f"LLMConfig(mode={self.mode!r}, model={self.model!r}, base_url={self.base_url!r}, "

@@ -29,7 +29,7 @@ from typing import Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from .settings import MAX_K
+from .settings import MAX_K, Settings
 
 #: Words per streamed chunk of a reply (the answer is checked before the first chunk is sent).
 STREAM_WORDS = 8
@@ -38,7 +38,7 @@ STREAM_WORDS = 8
 def api_keys_from_env() -> list[str]:
     """The keys of ``RAG_API_KEYS`` (comma-separated), else the logins of ``RAG_UI_AUTH`` as
     ``user:password`` keys, else none (open)."""
-    keys = [k.strip() for k in os.environ.get("RAG_API_KEYS", "").split(",") if k.strip()]
+    keys = Settings.from_env().api_key_list
     if keys:
         return keys
     return [f"{u}:{p}" for u, p in auth_from_env() or []]
@@ -48,7 +48,9 @@ def auth_from_env(value: str | None = None) -> list[tuple[str, str]] | None:
     """Logins from ``RAG_UI_AUTH``: ``user:password``, several separated by commas, or the path of
     a file with one ``user:password`` a line. ``None`` when unset. Raises ``ValueError`` for an
     entry without a colon (the message names the entry's position, never the password)."""
-    value = os.environ.get("RAG_UI_AUTH", "") if value is None else value
+    if value is None:
+        secret = Settings.from_env().ui_auth
+        value = secret.get_secret_value() if secret else ""
     if not value.strip():
         return None
     if os.path.isfile(value):

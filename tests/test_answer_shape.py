@@ -10,7 +10,7 @@ import pytest
 
 from rag import Engine
 from rag.answerer import normalized
-from rag.engine import ingest
+from rag.indexes import add_documents
 from rag.qtypes import expected_type, expected_types
 from rag.store import load_index
 
@@ -47,7 +47,7 @@ def shaped(tmp_path_factory, embedder):
     for name, text in ARTICLES.items():
         (d / name).write_text(text, encoding="utf-8")
     index_dir = d / "idx"
-    ingest([d], index_dir, embedder=embedder)
+    add_documents([d], index_dir, embedder=embedder)
     return Engine(index_dir, embedder=embedder)
 
 
@@ -181,7 +181,7 @@ def test_a_yes_no_question_is_no_answer_and_a_heading_no_context(tmp_path, embed
                                    "The harbour wall was completed in 1884 by the port trust.\n", encoding="utf-8")
     (d / "mine.md").write_text("# Kestrel Mine\n\n## Early years\n\nIt opened in 1962 near the river.\n",
                                encoding="utf-8")
-    ingest([d], d / "idx", embedder=embedder)
+    add_documents([d], d / "idx", embedder=embedder)
     eng = Engine(d / "idx", embedder=embedder)
     a = eng.ask("When was the harbour wall completed?")
     assert "Was the harbour built" not in a.text and "1884" in a.text, a.text

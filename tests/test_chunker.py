@@ -221,10 +221,10 @@ def test_a_short_html_paragraph_never_merges_into_a_table():
 
 def test_answer_cites_article_and_section(tmp_path, embedder):
     from rag import Engine
-    from rag.engine import ingest
+    from rag.indexes import add_documents
 
     (tmp_path / "review.md").write_text(MD_SECTIONS)
-    ingest([tmp_path / "review.md"], tmp_path / "idx", embedder=embedder)
+    add_documents([tmp_path / "review.md"], tmp_path / "idx", embedder=embedder)
     a = Engine(tmp_path / "idx", embedder=embedder).ask("How many night shifts did pilots work?")
     assert "310" in a.text
     c = a.citations[0]

@@ -188,7 +188,7 @@ def test_permission_denied_is_one_line_naming_the_path_and_the_fix(tmp_path, ind
     """As a user without rights to the index folder would meet it (simulated: the tests may run as
     root, who reads every folder)."""
     target = tmp_path / "idx" / "CURRENT"
-    patch = ("import errno, rag.engine as e\n"
+    patch = ("import errno, rag.indexes as e\n"
              "def stats(index_dir):\n"
              f"    raise PermissionError(errno.EACCES, 'Permission denied', {str(target)!r})\n"
              "e.index_stats = stats")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.engine import ingest
+from rag.indexes import add_documents
 from rag.store import current_version, load_index, write_lock
 
 from conftest import SHARED
@@ -56,7 +56,7 @@ def test_sigkill_mid_embedding_and_mid_write_loses_nothing(tmp_path, embedder):
     (small / "harbour.md").write_text("# Harbour notes\n\nThe harbour authority counted 412 container ships "
                                       "in March, a record for the port.\n")
     index_dir = tmp_path / "idx"
-    ingest([small], index_dir, embedder=embedder)
+    add_documents([small], index_dir, embedder=embedder)
     before = state(index_dir, embedder)
 
     big = tmp_path / "squad"
@@ -88,7 +88,7 @@ def test_sigkill_mid_embedding_and_mid_write_loses_nothing(tmp_path, embedder):
     # the next ingest succeeds and sweeps away what killed writers left behind
     (small / "harbour.md").write_text("# Harbour notes\n\nThe harbour authority counted 415 container ships "
                                       "in March, a record for the port.\n")
-    ingest([small], index_dir, embedder=embedder)
+    add_documents([small], index_dir, embedder=embedder)
     version, ids = state(index_dir, embedder)
     assert len(ids) == 1 + (len(rows) if committed else 0) and "harbour-notes#p1" in ids
     leftovers = [p.name for p in index_dir.iterdir() if p.is_dir()]

@@ -7,7 +7,7 @@ import json
 
 from rag import Engine
 from rag.documents import read_file, read_header
-from rag.engine import ingest
+from rag.indexes import add_documents
 
 
 def test_title_line_over_url_line(tmp_path):
@@ -46,7 +46,7 @@ def test_headers_end_to_end_and_sidecar_wins(tmp_path, embedder):
     (d / "crane.txt").write_text("Harbour crane record | Port Weekly\n\nThe harbour crane lifted 41 containers "
                                  "on Monday, a record.\n", encoding="utf-8")
     (d / "crane.meta.json").write_text(json.dumps({"title": "Crane sets record"}), encoding="utf-8")
-    ingest([d], tmp_path / "idx", embedder=embedder)
+    add_documents([d], tmp_path / "idx", embedder=embedder)
     eng = Engine(tmp_path / "idx", embedder=embedder)
     a = eng.ask("When were otters seen again on the Lune?")
     assert a.citations[0].title == "River otters return" and a.citations[0].url == "https://example.org/otters"

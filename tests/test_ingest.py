@@ -13,7 +13,7 @@ import pytest
 from rag import Engine
 from rag.cli import main as rag_main
 from rag.documents import read_file
-from rag.engine import index_stats, ingest, remove_documents
+from rag.indexes import add_documents, index_stats, remove_documents
 from rag.store import load_index
 
 BAD = Path(__file__).parent / "data" / "bad_files"
@@ -66,7 +66,7 @@ def folder(tmp_path, seed_text):
 @pytest.fixture()
 def built(tmp_path, folder, embedder):
     index_dir = tmp_path / "idx"
-    report = ingest([folder], index_dir, embedder=embedder)
+    report = add_documents([folder], index_dir, embedder=embedder)
     return index_dir, report
 
 def test_html_and_docx_metadata_read(folder):
@@ -107,18 +107,18 @@ def test_mixed_folder_cites_titles_urls_pages_and_stores_duplicate_once(built, e
 def test_second_run_embeds_nothing_then_only_changes(built, folder, embedder):
     index_dir, first = built
     assert first.embedded == first.chunks
-    again = ingest([folder], index_dir, embedder=embedder)
+    again = add_documents([folder], index_dir, embedder=embedder)
     assert (again.embedded, again.embedded_sentences, again.chunks) == (0, 0, first.chunks)
 
     notes = folder / "notes.md"
     notes.write_text(notes.read_text().replace("412 container ships", "415 container ships"))
-    changed = ingest([folder], index_dir, embedder=embedder)
+    changed = add_documents([folder], index_dir, embedder=embedder)
     assert changed.embedded == 1 and changed.embedded_sentences == 1 and changed.chunks == first.chunks
     eng = Engine(index_dir, embedder=embedder)
     assert "415" in eng.ask("How many container ships did the harbour count in March?").text
 
     notes.unlink()  # a file gone from the folder drops out of the index
-    gone = ingest([folder], index_dir, embedder=embedder)
+    gone = add_documents([folder], index_dir, embedder=embedder)
     assert gone.embedded == 0 and gone.chunks == first.chunks - 2
     assert any("notes.md" in r and "gone" in r for r in gone.removed)
     stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
@@ -128,12 +128,12 @@ def test_second_run_embeds_nothing_then_only_changes(built, folder, embedder):
 @pytest.mark.slow  # two full index builds: in CI, not the fast tier
 def test_incremental_index_answers_like_one_rebuilt_from_scratch(tmp_path, folder, embedder):
     inc = tmp_path / "incremental"
-    ingest([folder / "interpol-tag.txt", folder / "notes.md"], inc, embedder=embedder)
-    ingest([folder / "meng.html", folder / "survey.docx"], inc, embedder=embedder)
-    ingest([folder / "report.pdf"], inc, embedder=embedder)
+    add_documents([folder / "interpol-tag.txt", folder / "notes.md"], inc, embedder=embedder)
+    add_documents([folder / "meng.html", folder / "survey.docx"], inc, embedder=embedder)
+    add_documents([folder / "report.pdf"], inc, embedder=embedder)
     scratch = tmp_path / "scratch"
     from rag.ingest import build_index
-    from rag.engine import recorded_sources
+    from rag.indexes import recorded_sources
 
     docs, _, _ = recorded_sources(inc)
     build_index(docs, scratch, embedder=embedder, reuse=False)
@@ -204,7 +204,7 @@ def test_page_chrome_captioned_copies_word_tables_and_sidecar_titles(tmp_path, e
     doc.save(d / "library.docx")
 
     index_dir = tmp_path / "idx"
-    report = ingest([d], index_dir, embedder=embedder)
+    report = add_documents([d], index_dir, embedder=embedder)
     assert report.duplicates == 2  # both paragraphs of the roundup's copy
     stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
     assert not any("Menu Login" in c.text or "Menu Login" in c.title for c in stored.chunks)
@@ -230,7 +230,7 @@ def test_copy_inside_a_digest_is_cited_from_the_articles_own_file(tmp_path, embe
                                  "\n## River otters return\n\nRiver otters were seen again in the Sorvik estuary "
                                  "this spring after an absence of forty years, rangers said.\n")
     index_dir = tmp_path / "idx"
-    report = ingest([d], index_dir, embedder=embedder)
+    report = add_documents([d], index_dir, embedder=embedder)
     assert report.duplicates == 2
     stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
     holders = [c for c in stored.chunks if "It last erupted in 1642" in c.text]
@@ -261,7 +261,7 @@ def test_sections_kickers_tables_and_soft_hyphens_end_to_end(tmp_path, embedder)
     (d / "kron.md").write_text("# Investi\u00adgators Close the Kron\u00adberg Case\n\nInvestigators closed the "
                                "Kronberg fraud case on Monday after four years, prosecutors said.\n")
     index_dir = tmp_path / "idx"
-    ingest([d], index_dir, embedder=embedder)
+    add_documents([d], index_dir, embedder=embedder)
     stored = load_index(index_dir, embedder_name=embedder.name, dim=embedder.dim)
     titles = {Path(c.source).name: c.title for c in stored.chunks}
     assert titles == {"ferry.txt": "Ferry Strike Ends After Nine Days",
@@ -296,7 +296,7 @@ def test_duplicate_is_kept_in_the_articles_own_document_whatever_the_path_order(
     kept = []
     for order in ([d / "a-tag-interpol.txt", d / "z-meng.txt"], [d / "z-meng.txt", d / "a-tag-interpol.txt"]):
         idx = tmp_path / f"idx{len(kept)}"
-        report = ingest(order, idx, embedder=embedder)
+        report = add_documents(order, idx, embedder=embedder)
         assert report.duplicates == 2  # both paragraphs of the tag page's copy
         stored = load_index(idx, embedder_name=embedder.name, dim=embedder.dim)
         holder = [c for c in stored.chunks if "detained in China in late September" in c.text]

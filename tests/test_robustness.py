@@ -16,7 +16,8 @@ from rag import CANNOT_ANSWER, Engine
 from rag.chunker import MAX_CHARS_PER_TOKEN, chunk_document
 from rag.documents import (MAX_FILE_BYTES, DocumentError, decode_bytes, html_to_text, read_file,
                            read_text_file)
-from rag.engine import clean_question, ingest
+from rag.engine import clean_question
+from rag.indexes import add_documents
 
 BAD = Path(__file__).resolve().parent / "data" / "bad_files"
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,7 @@ def assert_grounded_or_refused(a, chunks_by_id):
 @pytest.fixture(scope="module")
 def bad_index(tmp_path_factory, embedder):
     idx = tmp_path_factory.mktemp("bad") / "idx"
-    report = ingest([BAD], idx, embedder=embedder)
+    report = add_documents([BAD], idx, embedder=embedder)
     return report, Engine(idx, embedder=embedder)
 
 
@@ -197,18 +198,18 @@ def test_file_over_the_limit_is_skipped_and_the_rest_indexed(tmp_path, embedder)
     with open(docs / "huge.txt", "wb") as f:  # sparse: costs no disk and no time
         f.truncate(MAX_FILE_BYTES + 1)
     shutil.copy(BAD / "name with spaces.txt", docs)
-    report = ingest([docs], tmp_path / "idx", embedder=embedder)
+    report = add_documents([docs], tmp_path / "idx", embedder=embedder)
     assert report.documents == 1
     assert report.skipped == [f"huge.txt: {MAX_FILE_BYTES + 1:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit"]
 
 
 def test_nothing_readable_is_a_plain_error(tmp_path, embedder):
     with pytest.raises(ValueError, match=r"No readable documents: empty\.txt: empty file"):
-        ingest([BAD / "empty.txt"], tmp_path / "idx", embedder=embedder)
+        add_documents([BAD / "empty.txt"], tmp_path / "idx", embedder=embedder)
     assert not (tmp_path / "idx").exists()  # the failed first ingest leaves no empty index folder
     (tmp_path / "kept").mkdir()  # a folder that was there before stays
     with pytest.raises(ValueError, match=r"No readable documents"):
-        ingest([BAD / "empty.txt"], tmp_path / "kept", embedder=embedder)
+        add_documents([BAD / "empty.txt"], tmp_path / "kept", embedder=embedder)
     assert (tmp_path / "kept").is_dir()
 
 

@@ -27,8 +27,7 @@ import unicodedata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from rag import (CANNOT_ANSWER, SUFFIXES, Answer, ConversationNotFound, ConversationStore, Engine,  # noqa: E402
-                 list_indexes)
-from rag.engine import ingest  # noqa: E402  (rag.ingest is the module of the same name)
+                 Settings, add_documents, list_indexes)
 from rag.text import strip_invisible  # noqa: E402
 from rag.openai_compat import api_keys_from_env, auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
 
@@ -36,8 +35,8 @@ from rag.openai_compat import api_keys_from_env, auth_from_env, openai_router  #
 #: of 256 tokens; the rest is cut with a notice).
 MAX_SHOWN_QUESTION = 2000
 
-#: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``).
-MAX_UPLOAD_MB = float(os.environ.get("RAG_UI_MAX_UPLOAD_MB") or 20)
+#: Largest file the chat accepts for upload, in MB (``RAG_UI_MAX_UPLOAD_MB``, read at import).
+MAX_UPLOAD_MB = Settings.from_env().ui_max_upload_mb
 
 
 def safe_name(name: str) -> str:
@@ -125,7 +124,7 @@ class EnginePool:
         if not kept:
             return "\n".join(f"- {md_escape(n)}" for n in notes) or "Nothing to add.", None
         try:
-            report = ingest(kept, index_dir, embedder=self.default.embedder)
+            report = add_documents(kept, index_dir, embedder=self.default.embedder)
         except ValueError as e:
             return md_escape(str(e)), None
         added_n = sum(1 for d in kept if not any(r.startswith(d.name + ":") for r in report.skipped))
