@@ -70,8 +70,8 @@ def _finish_writing(func):
 def cmd_ingest(args) -> int:
     from .indexes import add_documents
 
-    default = args.index is None
-    index_dir = _index_dir(args)
+    default = args.index is None and not _store(args)
+    index_dir = _location(args)
     report = add_documents(args.paths, index_dir, include_default=default, rebuild=args.rebuild,
                            show_progress=not args.quiet)
     print(report.summary())
@@ -87,11 +87,23 @@ def _index_dir(args) -> Path:
     return Path(args.index) if args.index else Settings.from_env().default_index_dir
 
 
+def _store(args) -> str:
+    """The ``--store`` location, else ``RAG_STORE``; empty for the embedded index folders."""
+    from .settings import Settings
+
+    return getattr(args, "store", None) or ("" if getattr(args, "index", None) else Settings.from_env().store)
+
+
+def _location(args) -> str | Path:
+    """Where the command's index lives: ``--store``/``RAG_STORE`` (``milvus://...``), else the folder."""
+    return _store(args) or _index_dir(args)
+
+
 @_finish_writing
 def cmd_remove(args) -> int:
     from .indexes import remove_documents
 
-    report = remove_documents(args.docs, _index_dir(args))
+    report = remove_documents(args.docs, _location(args))
     print(report.summary())
     return 0
 
@@ -106,7 +118,7 @@ def _size(n: int) -> str:
 def cmd_stats(args) -> int:
     from .indexes import index_stats
 
-    s = index_stats(_index_dir(args))
+    s = index_stats(_location(args))
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
         return 0
@@ -115,8 +127,8 @@ def cmd_stats(args) -> int:
           f"chunks       {s['chunks']}  (sentences {s['sentences']}, duplicates stored once {s['duplicates_dropped']})\n"
           f"embedder     {s['embedder']} ({s['dim']}-d)\n"
           f"index type   {s['index_type']}\n"
-          f"size on disk {_size(s['bytes_on_disk'])}\n"
-          f"created      {s['created']}")
+          + (f"size on disk {_size(s['bytes_on_disk'])}\n" if s.get("bytes_on_disk") is not None else "")
+          + f"created      {s['created']}")
     for src in s["sources"]:
         print(f"  {src['chunks']:>6} chunks  {src['source']}")
         for title in src["articles"]:
@@ -129,6 +141,9 @@ def cmd_check(args) -> int:
     from .embedder import EMBEDDER_DIM, EMBEDDER_NAME
     from .store import check_index
 
+    if _store(args):
+        raise ValueError(f"rag check verifies index folders; the Milvus collection {_store(args)} is kept "
+                         f"sound by its server (see `rag stats --store {_store(args)}`).")
     index_dir = _index_dir(args)
     problems = check_index(index_dir, embedder_name=EMBEDDER_NAME, dim=EMBEDDER_DIM)
     if problems:
@@ -168,7 +183,7 @@ def _print_answer(answer) -> None:
 
 
 def cmd_ask(args) -> int:
-    engine = _engine(args.index)
+    engine = _engine(_store(args) or args.index)
     answer = engine.ask(args.question, k=args.k, mode=args.llm, strict=not args.no_strict)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -214,7 +229,7 @@ def cmd_serve(args) -> int:
         try:
             from .engine import Engine
 
-            box["engine"] = Engine(args.index)
+            box["engine"] = Engine(_store(args) or args.index)
             box["engine"].ask("What is Interpol?")  # first-run set-up of the model and the answerer
         except BaseException as e:  # re-raised in the main thread
             box["error"] = e
@@ -245,14 +260,14 @@ def cmd_serve(args) -> int:
 def cmd_mcp(args) -> int:
     from .mcp_server import serve_stdio
 
-    serve_stdio(args.index)
+    serve_stdio(_store(args) or args.index)
     return 0
 
 
 def cmd_eval(args) -> int:
     from .evaluate import evaluate, format_table, plot_recall
 
-    engine = _engine(args.index)
+    engine = _engine(_store(args) or args.index)
     report = evaluate(engine, args.qa, k=args.k, progress=sys.stderr.isatty(), mode=args.llm)
     print(format_table(report))
     if args.json:
@@ -272,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     def with_index(sp):
         sp.add_argument("--index", metavar="DIR", default=None,
                         help="index folder (default: the bundled corpus's index under index/)")
+        sp.add_argument("--store", metavar="URL", default=None,
+                        help="a Milvus collection instead of an index folder: milvus://HOST:PORT/NAME "
+                             "(default: RAG_STORE)")
         sp.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show the traceback of a failure")
         return sp

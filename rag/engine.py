@@ -172,6 +172,8 @@ class Engine:
         self.settings = settings or Settings.from_env()
         self.embedder = embedder or Embedder()
         self.built: IngestReport | None = None
+        if index_dir is None and self.settings.store:
+            index_dir = self.settings.store  # RAG_STORE: a Milvus collection
         if index_dir is None:
             index_dir = self.settings.default_index_dir
             self.built = ensure_default_index(index_dir, self.embedder)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .chunker import CHUNKER_VERSION
 from .documents import Document, DocumentError, default_corpus, iter_paths, read_file
-from .embedder import Embedder
+from .embedder import EMBEDDER_DIM, EMBEDDER_NAME, Embedder
 from .ingest import IngestReport, build_index
-from .store import (FORMAT_VERSION, IndexCorruptError, IndexNotFoundError, check_manifest, check_sizes,
+from .store import (FORMAT_VERSION, is_milvus, IndexCorruptError, IndexNotFoundError, check_manifest, check_sizes,
                     current_version, read_manifest, rebuild_fix, write_lock)
 
 
@@ -105,6 +105,9 @@ def add_documents(paths: list[str | Path], index_dir: str | Path, *, include_def
             skipped.append(" ".join(str(e).split()))
         except OSError as e:
             skipped.append(f"{path.name}: cannot be read ({e.strerror or e})")
+    if is_milvus(index_dir):
+        return _add_to_milvus(str(index_dir), new, skipped, include_default=include_default, rebuild=rebuild,
+                              show_progress=show_progress, embedder=embedder)
     with write_lock(index_dir):
         old, old_skipped, removed = ([], [], []) if rebuild else recorded_sources(index_dir)
         fresh = {d.source for d in new}
@@ -113,6 +116,30 @@ def add_documents(paths: list[str | Path], index_dir: str | Path, *, include_def
             raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
         return build_index(docs, index_dir, skipped=skipped + old_skipped, show_progress=show_progress,
                            embedder=embedder, lock=False, removed=removed)
+
+
+def _milvus(location: str, *, create: bool = False):
+    from .store.milvus import MilvusStore  # lazy: pymilvus is an optional extra
+
+    return MilvusStore.open(location, embedder_name=EMBEDDER_NAME, dim=EMBEDDER_DIM, create=create,
+                            chunker_version=CHUNKER_VERSION)
+
+
+def _add_to_milvus(location: str, new: list[Document], skipped: list[str], *, include_default: bool,
+                   rebuild: bool, show_progress: bool, embedder: Embedder | None) -> IngestReport:
+    """:func:`add_documents` for a Milvus collection: only the given files are read and written
+    (the collection keeps the rest as it is); unchanged chunks are not embedded again."""
+    embedder = embedder or Embedder()
+    docs = (default_sources() if include_default else []) + new
+    if not docs:
+        raise ValueError("No readable documents: " + "; ".join(skipped or ["no files found"]))
+    if rebuild:
+        try:
+            _milvus(location).drop()
+        except IndexNotFoundError:
+            pass
+    store = _milvus(location, create=True)
+    return store.upsert(docs, embedder, skipped=skipped, show_progress=show_progress)
 
 
 def _matches(src: dict, name: str) -> bool:
@@ -125,6 +152,18 @@ def _matches(src: dict, name: str) -> bool:
     return name in (path, src.get("title"), *src.get("articles", [])) or resolved == path or Path(path).name == name
 
 
+def _matching(names: list[str], sources: list[dict], index_dir) -> list[dict]:
+    """The documents of ``sources`` that ``names`` name; ``ValueError`` for a name matching none."""
+    gone: list[dict] = []
+    for n in names:
+        hits = [s for s in sources if _matches(s, n)]
+        if not hits:
+            held = ", ".join(Path(s["source"]).name for s in sources) or "nothing"
+            raise ValueError(f"No document {n!r} in the index at {index_dir} (it holds: {held}).")
+        gone += [s for s in hits if s not in gone]
+    return gone
+
+
 def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embedder | None = None) -> IngestReport:
     """Drop documents from the index at ``index_dir``; each name is a file path as ingested, its
     file name, its title, or a title its articles are cited under. The rest is kept without re-embedding (vectors are reused).
@@ -132,18 +171,22 @@ def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embed
     Raises ``ValueError`` when a name matches no document, or when nothing would be left (delete
     the index folder instead), and :class:`~rag.store.IndexNotFoundError` when there is no index.
     """
+    if is_milvus(index_dir):
+        store = _milvus(str(index_dir))
+        sources = store.documents()
+        gone = _matching(names, sources, index_dir)
+        if len(gone) == len(sources):
+            raise ValueError(f"Removing {', '.join(names)} would leave the index at {index_dir} empty; "
+                             f"drop the collection instead (rag ingest --rebuild).")
+        store.delete([g["source"] for g in gone])
+        return IngestReport(index_dir, len(sources) - len(gone), len(store), 0,
+                            removed=[g["source"] for g in gone])
     with write_lock(index_dir):
         m = read_manifest(index_dir)
         if m is None:
             raise IndexNotFoundError(f"No index at {index_dir}.")
         sources = m.get("sources", [])
-        gone = []
-        for n in names:
-            hits = [s for s in sources if _matches(s, n)]
-            if not hits:
-                held = ", ".join(Path(s["source"]).name for s in sources) or "nothing"
-                raise ValueError(f"No document {n!r} in the index at {index_dir} (it holds: {held}).")
-            gone += [s for s in hits if s not in gone]
+        gone = _matching(names, sources, index_dir)
         keep = [s for s in sources if s not in gone]
         if not keep:
             raise ValueError(f"Removing {', '.join(names)} would leave the index at {index_dir} empty; "
@@ -163,6 +206,14 @@ def index_stats(index_dir: str | Path) -> dict:
     Raises :class:`~rag.store.IndexNotFoundError` when there is no index and
     :class:`~rag.store.IndexCorruptError` (or ``IndexMismatchError`` for another format) when its
     manifest is damaged or a file it lists is missing or of the wrong size."""
+    if is_milvus(index_dir):
+        store = _milvus(str(index_dir))
+        st, docs = store.stats(), store.documents()
+        return {"index": str(index_dir), "version": st["version"], "documents": len(docs), "chunks": st["chunks"],
+                "sentences": st["sentences"], "embedder": st["embedder"], "dim": store.meta.get("dim"),
+                "index_type": st["vector_index"], "bytes_on_disk": None, "created": None, "duplicates_dropped": 0,
+                "sources": [{"source": d["source"], "title": d.get("title"), "chunks": d.get("chunks"),
+                             "articles": d.get("articles", [])} for d in docs]}
     version = current_version(index_dir)
     if version is None:
         raise IndexNotFoundError(f"No index at {index_dir}. Build one with: rag ingest PATH... --index {index_dir}")

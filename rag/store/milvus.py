@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict
 import itertools
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -62,6 +63,13 @@ BATCH = 256
 #: the longest text a VARCHAR field holds (bytes, UTF-8): Milvus's limit
 MAX_VARCHAR = 65_535
 META_ID = 0
+#: chunks embedded and written per step of an upsert: memory stays bounded, and a writer killed
+#: midway has written every step before the one it was in
+SLICE = 256
+
+# pymilvus warns on every query iterator that Milvus Lite gives no MVCC timestamp (it falls back
+# to the client's clock, which is right for one server); errors are still logged
+logging.getLogger("pymilvus").setLevel(logging.ERROR)
 
 
 class MilvusUnavailableError(IndexError_, ConnectionError):
@@ -234,15 +242,23 @@ class MilvusStore:
         uri, name = parse_location(location)
         client = _client(uri, location)
         try:
-            exists = client.has_collection(name)
+            exists = client.has_collection(f"{name}_documents")
             if not exists:
                 if not create:
                     raise IndexNotFoundError(f"No index at {location}. Build one with: "
                                              f"rag ingest PATH... --store {location}")
-                _create(client, name, dim)
-                meta = {"embedder": embedder_name, "dim": dim, "chunker_version": chunker_version,
-                        "version": str(time.time_ns())}
-                client.upsert(f"{name}_documents", [{"id": META_ID, "source": "", "info": meta, "dummy": [0.0, 0.0]}])
+                try:
+                    _create(client, name, dim)
+                except Exception:
+                    if not client.has_collection(f"{name}_documents"):
+                        raise
+                    # another writer created it at the same moment: use theirs
+                client.load_collection(f"{name}_documents")
+                if not client.query(f"{name}_documents", filter=f"id == {META_ID}", output_fields=["id"]):
+                    meta = {"embedder": embedder_name, "dim": dim, "chunker_version": chunker_version,
+                            "version": str(time.time_ns()), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                    client.upsert(f"{name}_documents", [{"id": META_ID, "source": "", "info": meta,
+                                                         "dummy": [0.0, 0.0]}])
             for coll in (name, f"{name}_sentences", f"{name}_documents"):
                 client.load_collection(coll)
             rows = client.query(f"{name}_documents", filter=f"id == {META_ID}", output_fields=["info"])
@@ -482,8 +498,8 @@ class MilvusStore:
             seq[c.source] = seqs[-1] + 1
         new = [i for i, k in enumerate(keys) if k not in held_all]
         n_sents = 0
-        for b in range(0, len(new), 2000):  # embed and insert in slices: memory stays bounded
-            part = [chunks[i] for i in new[b:b + 2000]]
+        for b in range(0, len(new), SLICE):  # embed and insert in slices: memory stays bounded
+            part = [chunks[i] for i in new[b:b + SLICE]]
             spans = sentence_spans(part)
             vectors, _ = _embed([_embed_text(c) for c in part], {}, embedder, show_progress=show_progress,
                                 desc="Embedding chunks")
@@ -499,7 +515,7 @@ class MilvusStore:
             for j, a, bb, lab in ents.tolist():
                 r = int(spans[j, 0])
                 per_ents[r].append((j - int(starts[r]), a, bb, lab))
-            self.insert(part, [seqs[i] for i in new[b:b + 2000]], vectors, per_spans, per_vecs, per_flags, per_ents,
+            self.insert(part, [seqs[i] for i in new[b:b + SLICE]], vectors, per_spans, per_vecs, per_flags, per_ents,
                         [" ".join(chunk_terms(c)) for c in part])
         stale = sorted(held_all - set(keys))
         self.delete_ids(stale)
@@ -514,6 +530,39 @@ class MilvusStore:
         return IngestReport(self.location, len(documents), len(chunks), n_sents, list(skipped or []),
                             time.perf_counter() - t0, embedded=len(new), embedded_sentences=n_sents,
                             duplicates=duplicates, removed=[])
+
+    def copy_from(self, stored) -> int:
+        """Write a loaded embedded index (:class:`rag.store.StoredIndex`) into this collection
+        as it is: same chunks, vectors, sentences and entities, nothing embedded again (to move an
+        index to Milvus, and to compare the backends on one corpus). Returns the chunks written."""
+        from ..retriever import chunk_terms
+
+        n = len(stored.chunks)
+        have = set().union(*self.existing(sorted({c.source for c in stored.chunks})).values()) if n else set()
+        seq: dict[str, int] = {}
+        for b in range(0, n, SLICE):
+            rows = range(b, min(n, b + SLICE))
+            part = [stored.chunks[r] for r in rows]
+            seqs = []
+            for c in part:
+                seqs.append(seq.get(c.source, 0))
+                seq[c.source] = seqs[-1] + 1
+            keep = [i for i, c in enumerate(part) if chunk_key(c.id, c.text) not in have]
+            if not keep:
+                continue
+            spans, vecs, flags, ents = [], [], [], []
+            for i in keep:
+                r = b + i
+                lo, hi = stored.sentence_range(r)
+                spans.append([(int(s), int(e)) for _, s, e in stored.sentences[lo:hi]])
+                vecs.append(stored.sent_vectors[lo:hi])
+                flags.append(stored.sent_flags[lo:hi].tolist() if stored.sent_flags is not None else [0] * (hi - lo))
+                ents.append([(j - lo, a, e, lab) for j, a, e, lab in stored.sentence_entities(lo, hi).tolist()])
+            self.insert([part[i] for i in keep], [seqs[i] for i in keep],
+                        stored.vectors.reconstruct(np.asarray([b + i for i in keep], dtype=np.int64)),
+                        spans, vecs, flags, ents, [" ".join(chunk_terms(part[i])) for i in keep])
+        self.set_documents(list(stored.manifest.get("sources", [])), [])
+        return n
 
     def delete(self, sources: list[str]) -> int:
         """Remove the documents ``sources`` (all their rows); returns the chunks removed."""
@@ -558,7 +607,8 @@ def _create(client, name: str, dim: int) -> None:
     ix.add_index("source", index_type="INVERTED")  # a document's rows, on update and delete
     ix.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                  params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
-    client.create_collection(name, schema=s, index_params=ix, consistency_level="Strong")
+    if not client.has_collection(name):  # a writer killed while creating left the ones before
+        client.create_collection(name, schema=s, index_params=ix, consistency_level="Strong")
 
     s2 = client.create_schema(auto_id=False, enable_dynamic_field=False)
     s2.add_field("id", DataType.INT64, is_primary=True)
@@ -568,7 +618,8 @@ def _create(client, name: str, dim: int) -> None:
     ix2 = client.prepare_index_params()
     ix2.add_index("vector", index_type="FLAT", metric_type="IP")
     ix2.add_index("chunk", index_type="INVERTED")  # sentences are fetched by their chunk's id
-    client.create_collection(f"{name}_sentences", schema=s2, index_params=ix2, consistency_level="Strong")
+    if not client.has_collection(f"{name}_sentences"):  # a writer killed while creating left the ones before
+        client.create_collection(f"{name}_sentences", schema=s2, index_params=ix2, consistency_level="Strong")
 
     s3 = client.create_schema(auto_id=False, enable_dynamic_field=False)
     s3.add_field("id", DataType.INT64, is_primary=True)
@@ -577,4 +628,5 @@ def _create(client, name: str, dim: int) -> None:
     s3.add_field("dummy", DataType.FLOAT_VECTOR, dim=2)
     ix3 = client.prepare_index_params()
     ix3.add_index("dummy", index_type="FLAT", metric_type="L2")
-    client.create_collection(f"{name}_documents", schema=s3, index_params=ix3, consistency_level="Strong")
+    if not client.has_collection(f"{name}_documents"):  # a writer killed while creating left the ones before
+        client.create_collection(f"{name}_documents", schema=s3, index_params=ix3, consistency_level="Strong")
