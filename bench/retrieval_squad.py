@@ -1,7 +1,7 @@
 """SQuAD v1.1 dev as a closed-corpus retrieval benchmark: BM25, dense, RRF and the product default
 side by side in one run.
 
-    python bench/retrieval_squad.py [--limit N] [--data DIR] [--latency-sample 500]
+    python bench/retrieval_squad.py [--limit N] [--data DIR] [--latency-sample 500] [--store milvus://HOST:PORT/NAME]
 
 Every paragraph (2,067) is a document titled by its article; each question (10,570) is scored on
 the rank of its gold paragraph: hit@1/5/10, MRR@10. "default" is the product's retriever
@@ -10,7 +10,10 @@ stage of rag/rerank.py, fitted on articles 00-23 by bench/tune_retrieval.py) ove
 the product's own ingest path (chunker, embedder, FAISS, BM25); "fused" is the first stage alone.
 Paragraphs split into several chunks count at the rank of their best chunk. Latency (ms/query) is the median over a sample of single questions, with the engine's threading, and
 includes the question's embedding. Results for articles 24-47 (held out from every tuning choice)
-are reported separately as ``default_heldout``. The last line is one JSON object.
+are reported separately as ``default_heldout``. With ``--store``, the same index is copied into
+that Milvus collection (:meth:`rag.store.milvus.MilvusStore.copy_from`: same chunks and vectors)
+and the product default runs on both backends side by side (``milvus``, ``milvus_heldout``, and
+latency in alternating blocks). The last line is one JSON object.
 """
 from __future__ import annotations
 
@@ -107,6 +110,7 @@ def main() -> None:
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--latency-sample", type=int, default=500)
     ap.add_argument("--latency-only", action="store_true", help="only time the default and fused paths")
+    ap.add_argument("--store", default="", help="also run the default on this Milvus collection (milvus://HOST:PORT/NAME)")
     args = ap.parse_args()
 
     paras, questions = load(Path(args.data))
@@ -117,6 +121,16 @@ def main() -> None:
     row_pid = [c.source for c in stored.chunks]
     default = HybridRetriever(stored)  # the product default: both stages
     fused = HybridRetriever(stored, rerank=False)  # the first stage alone
+    others = []
+    if args.store:
+        from rag.store.milvus import MilvusStore
+
+        ms = MilvusStore.open(args.store, embedder_name=emb.name, dim=emb.dim, create=True)
+        t = time.perf_counter()
+        ms.copy_from(stored)
+        ms = MilvusStore.open(args.store, embedder_name=emb.name, dim=emb.dim)
+        print(f"copied into {args.store} in {time.perf_counter() - t:.1f} s ({len(ms)} chunks)", file=sys.stderr)
+        others = [("milvus", HybridRetriever(ms))]
 
     qvecs = question_vectors(questions, emb)
 
@@ -125,7 +139,8 @@ def main() -> None:
     else:
         questions_for_runs = questions
     depth = 100
-    runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "fused": [], "default": []}
+    runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "fused": [], "default": [],
+                                         **{name: [] for name, _ in others}}
     for q, qv in zip(questions_for_runs, qvecs):
         gold = q["gold_pid"]
         lex_rows = default.store.lexical_topk(terms(q["question"]), depth)[0].tolist()
@@ -137,9 +152,9 @@ def main() -> None:
             for r, row in enumerate(rows):
                 rrf[row] = rrf.get(row, 0.0) + 1 / (60 + r + 1)
         runs["rrf"].append(rank_of(gold, pid_ranking(sorted(rrf, key=lambda x: -rrf[x]), row_pid)))
-        for name, r in (("fused", fused), ("default", default)):
+        for name, r in (("fused", fused), ("default", default), *others):
             passages = r.retrieve(q["question"], qv, 30)
-            runs[name].append(rank_of(gold, pid_ranking(r.store.ids_of([p.chunk for p in passages]), row_pid)))
+            runs[name].append(rank_of(gold, list(dict.fromkeys(p.chunk.source for p in passages))[:10]))
 
     # latency of the whole path for one question: embed + retrieve (median over a sample), with
     # the engine's threading (rag.engine.question_threading: Embedder.query_threads to embed,
@@ -151,7 +166,7 @@ def main() -> None:
         for q, qv in zip(sample, qvecs):
             default.retrieve(q["question"], qv, 10)
     runs_t = [("default", default, emb.query_threads), ("fused", fused, emb.query_threads),
-              ("default_1thread", default, 1)]
+              ("default_1thread", default, 1), *((name, r, emb.query_threads) for name, r in others)]
     times: dict[str, list[float]] = {name: [] for name, _, _ in runs_t}
     for b in range(0, len(sample), 50):
         for name, r, threads in runs_t:
@@ -175,7 +190,11 @@ def main() -> None:
     result["default"]["ms_per_query_1thread"] = round(statistics.median(times["default_1thread"]), 2)
     result["default"]["embed_threads"] = emb.query_threads
     result["fused"]["ms_per_query"] = round(statistics.median(times["fused"]), 2)
-    for name in ("fused", "default"):
+    for name, _ in others:
+        result[name]["ms_per_query"] = round(statistics.median(times[name]), 2)
+        result[name]["ms_per_query_p95"] = round(sorted(times[name])[int(0.95 * len(times[name]))], 2)
+    result["default"]["ms_per_query_p95"] = round(sorted(times["default"])[int(0.95 * len(times["default"]))], 2)
+    for name in ("fused", "default", *(n for n, _ in others)):
         result[f"{name}_tuning"] = metrics([runs[name][i] for i in tuned])
         result[f"{name}_heldout"] = metrics([runs[name][i] for i in held])
     result["questions"] = len(questions)
@@ -183,14 +202,16 @@ def main() -> None:
     print(f"\n{len(questions)} questions, {len(paras)} paragraphs, {len(stored.chunks)} chunks")
     print(f"{'retriever':<18}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}")
     for name in ("bm25", "dense", "rrf", "fused", "fused_tuning", "fused_heldout",
-                 "default", "default_tuning", "default_heldout"):
+                 "default", "default_tuning", "default_heldout",
+                 *(f"{n}{x}" for n, _ in others for x in ("", "_tuning", "_heldout"))):
         m = result[name]
         print(f"{name:<18}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}{m['mrr@10']:>8.3f}")
     print(f"ms/query median (embedding included, {len(sample)} questions): default {ms} "
           f"(embedder on {emb.query_threads} threads as in the engine; on 1 thread: "
           f"{result['default']['ms_per_query_1thread']}), fused first stage alone {result['fused']['ms_per_query']}")
     print(json.dumps({k: result[k] for k in ("default", "default_heldout", "bm25", "dense", "rrf",
-                                              "fused", "fused_heldout")}))
+                                              "fused", "fused_heldout",
+                                              *(f"{n}{x}" for n, _ in others for x in ("", "_heldout")))}))
 
 
 if __name__ == "__main__":

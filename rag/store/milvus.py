@@ -67,9 +67,6 @@ META_ID = 0
 #: midway has written every step before the one it was in
 SLICE = 256
 
-# pymilvus warns on every query iterator that Milvus Lite gives no MVCC timestamp (it falls back
-# to the client's clock, which is right for one server); errors are still logged
-logging.getLogger("pymilvus").setLevel(logging.ERROR)
 
 
 class MilvusUnavailableError(IndexError_, ConnectionError):
@@ -106,6 +103,10 @@ def _client(uri: str, location: str):
     except ImportError as e:  # the optional extra is not installed
         raise MilvusUnavailableError(
             "The Milvus backend needs the pymilvus package: pip install 'rag-articles[milvus]'") from e
+    # pymilvus (its import configures its loggers) warns on every query iterator that Milvus Lite
+    # gives no MVCC timestamp (it falls back to the client's clock, right for one server); and a
+    # failed call is reported by the exception this module turns into one line
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     try:
         return MilvusClient(uri=uri, timeout=10)
     except Exception as e:  # pymilvus raises MilvusException or grpc errors; both mean: not reachable
