@@ -43,6 +43,7 @@ import hashlib
 from dataclasses import asdict
 import itertools
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -98,6 +99,9 @@ def _key(text: str) -> int:
 
 
 def _client(uri: str, location: str):
+    # gRPC's C core logs connection events (a server gone, keepalive pings) to stderr itself; a
+    # failure is reported once, by the exception this module turns into one line
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
     try:
         from pymilvus import MilvusClient
     except ImportError as e:  # the optional extra is not installed
