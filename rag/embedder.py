@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer
-from tqdm.auto import tqdm
 
 from .settings import Settings
 
@@ -319,6 +318,8 @@ class Embedder:
             step, run = 8 * bs, (lambda block: model.encode(block, **kw))
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        from tqdm.auto import tqdm  # lazy: tqdm costs 0.1 s of every start; progress bars of ingest only
+
         with tqdm(total=len(texts), desc=desc, unit=" chunks", file=sys.stderr, smoothing=0.1,
                   disable=not show_progress) as bar:
             for i in range(0, len(texts), step):

@@ -16,8 +16,6 @@ import re
 import string
 from pathlib import Path
 
-from tqdm import tqdm
-
 
 def squad_normalise(text: str) -> str:
     """SQuAD's answer normalisation: lower case, drop punctuation, articles and extra spaces."""
@@ -50,6 +48,8 @@ def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False
             rows.append(row)
     details = []
     if progress:
+        from tqdm import tqdm  # lazy: tqdm costs 50 ms; `rag eval` progress on a terminal only
+
         rows_iter = tqdm(rows, desc="questions", unit="q")
     else:
         rows_iter = rows
