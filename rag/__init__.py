@@ -9,6 +9,8 @@ Names are imported lazily, so ``import rag`` does not load torch, FAISS or the m
 """
 from __future__ import annotations
 
+import importlib
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -25,8 +27,6 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        import importlib
-
         value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
         globals()[name] = value
         return value

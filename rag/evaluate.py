@@ -48,7 +48,7 @@ def evaluate(engine, qa_path: str | Path, *, k: int = 10, progress: bool = False
             rows.append(row)
     details = []
     if progress:
-        from tqdm import tqdm
+        from tqdm import tqdm  # lazy: tqdm costs 50 ms; `rag eval` progress on a terminal only
 
         rows_iter = tqdm(rows, desc="questions", unit="q")
     else:
@@ -105,10 +105,10 @@ def _ratio(details: list[dict], num: str, den: str) -> float | None:
 def plot_recall(report: dict, out: str | Path) -> None:
     """Save the recall@k curve of ``report`` as a PNG (needs matplotlib)."""
     try:
-        import matplotlib
+        import matplotlib  # lazy: matplotlib costs 0.2 s; `rag eval --plot` only
 
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: `rag eval --plot` only
     except ImportError as e:
         raise ValueError("--plot needs matplotlib: pip install matplotlib") from e
     curve = report["recall_curve"]

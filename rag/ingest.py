@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunker import CHUNKER_VERSION, chunk_document
+from .chunker import _ARCHIVE_HEADING, CHUNKER_VERSION, chunk_document
 from .documents import Document
 from .embedder import Embedder
 from .entities import entity_arrays
@@ -128,8 +128,6 @@ _LISTING_TITLE = re.compile(r"^(tag|category|topic|author|archive|posts?)s?\b.*(
 def is_listing(title: str | None, url: str | None) -> bool:
     """True when a chunk's title or URL is a tag, category, author, archive or search page's
     ("Tag Archive for: Interpol", ``https://example.org/tag/interpol/``)."""
-    from .chunker import _ARCHIVE_HEADING
-
     t = (title or "").strip()
     return bool(_ARCHIVE_HEADING.search(t) or _LISTING_TITLE.search(t) or (url and _LISTING_URL.search(url)))
 

@@ -55,7 +55,7 @@ class LLMConfig:
 
 def _describe(exc: BaseException) -> str:
     """A short description of a client error without any secret."""
-    import openai
+    import openai  # lazy: the openai client costs 0.65 s; offline answers never need it
 
     if isinstance(exc, openai.APITimeoutError):
         return "the model server did not answer in time"
@@ -76,7 +76,7 @@ class OpenAIChat:
     """
 
     def __init__(self, config: LLMConfig):
-        import openai
+        import openai  # lazy: the openai client costs 0.65 s; offline answers never need it
 
         self.config = config
         self.client = openai.OpenAI(api_key=config.api_key or "not-needed", base_url=config.base_url,
@@ -144,7 +144,7 @@ class LocalChat:
         with LocalChat._lock:
             if LocalChat._llama is None:
                 try:
-                    from llama_cpp import Llama
+                    from llama_cpp import Llama  # lazy: optional extra `local`
                 except ImportError as e:
                     raise LLMError("llama-cpp-python is not installed (see the README's 'Local model' section)") from e
                 LocalChat._llama = Llama(model_path=str(local_model_path()), n_ctx=4096, verbose=False)

@@ -17,16 +17,19 @@ import contextlib
 import sys
 from typing import Annotated, Any
 
+from mcp.server.fastmcp import FastMCP
 from pydantic import Field
+from starlette.responses import JSONResponse
+from starlette.routing import Mount
 
+from .engine import Engine
+from .openai_compat import bearer_ok
 from .settings import MAX_K
 
 
 def build_server(engine, **settings):
     """The FastMCP server with both tools over ``engine`` (a :class:`rag.Engine`); ``settings``
     go to ``FastMCP`` (e.g. ``streamable_http_path``)."""
-    from mcp.server.fastmcp import FastMCP
-
     server = FastMCP("articles", **settings, instructions=(
         "Search and question the indexed articles. Answers cite passages as [n]; when the articles "
         "don't say, ask_articles says so (refused=true)."))
@@ -59,13 +62,6 @@ def http_mount(engine, keys, path: str = "/mcp"):
     ``(route, lifespan)``: a Starlette ``Mount`` at ``path`` and the lifespan that runs the MCP
     session manager (give both to the web app). ``keys()`` are the accepted bearer keys (empty:
     open), as for the OpenAI-compatible endpoint; a request without one of them gets HTTP 401."""
-    import contextlib as cl
-
-    from .openai_compat import bearer_ok
-
-    from starlette.responses import JSONResponse
-    from starlette.routing import Mount
-
     server = build_server(engine, streamable_http_path="/", stateless_http=True, json_response=True,
                           log_level="WARNING")
     inner = server.streamable_http_app()
@@ -80,7 +76,7 @@ def http_mount(engine, keys, path: str = "/mcp"):
                 return
         await inner(scope, receive, send)
 
-    @cl.asynccontextmanager
+    @contextlib.asynccontextmanager
     async def lifespan(_app):
         async with server.session_manager.run():
             yield
@@ -91,8 +87,6 @@ def http_mount(engine, keys, path: str = "/mcp"):
 def serve_stdio(index_dir=None) -> None:
     """Load the engine (its messages go to stderr: stdout is the protocol's channel), then serve
     the tools over stdio until the client closes it."""
-    from .engine import Engine
-
     with contextlib.redirect_stdout(sys.stderr):
         engine = Engine(index_dir)
     build_server(engine, log_level="WARNING").run("stdio")

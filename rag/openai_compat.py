@@ -28,7 +28,9 @@ from typing import Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
+from .engine import _text_of
 from .settings import MAX_K, Settings
 
 #: Words per streamed chunk of a reply (the answer is checked before the first chunk is sent).
@@ -110,8 +112,6 @@ def split_messages(messages) -> tuple[str, list[dict]]:
     when the list is empty or has no user message."""
     if not isinstance(messages, list) or not messages:
         raise ValueError("messages must be a non-empty list of {role, content} objects")
-    from .engine import _text_of
-
     last = max((i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user"), default=None)
     if last is None:
         raise ValueError("messages hold no user message to answer")
@@ -170,8 +170,6 @@ def openai_router(engine_for: Callable[[str], object | None], models: Callable[[
                 raise ValueError(f"stream must be true or false, got {body.get('stream')!r}")
             if body.get("n", 1) != 1 or isinstance(body.get("n", 1), bool):
                 raise ValueError("n must be 1: there is one checked answer per question")
-            from starlette.concurrency import run_in_threadpool
-
             answer = await run_in_threadpool(engine.ask, question, k=k, history=history)
         except (ValueError, TypeError) as e:
             return _error(400, str(e), "invalid_request_error")

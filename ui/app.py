@@ -28,6 +28,7 @@ from pathlib import Path  # noqa: E402
 
 from rag import (CANNOT_ANSWER, SUFFIXES, Answer, ConversationNotFound, ConversationStore, Engine,  # noqa: E402
                  Settings, add_documents, list_indexes)
+from rag.mcp_server import http_mount  # noqa: E402
 from rag.text import strip_invisible  # noqa: E402
 from rag.openai_compat import api_keys_from_env, auth_from_env, openai_router  # noqa: E402,F401  (auth_from_env: re-exported)
 
@@ -555,8 +556,6 @@ def launch(engine: Engine, host: str = "127.0.0.1", port: int = 7860, *, prevent
         return ["default", *(p.name for p in list_indexes(pool.root) if p != engine.index_dir and p.name != "default")]
 
     api = openai_router(engine_for, models)
-    from rag.mcp_server import http_mount
-
     mcp_route, mcp_lifespan = http_mount(engine, api_keys_from_env)
     demo.queue(default_concurrency_limit=4, max_size=64)
     result = demo.launch(server_name=host, server_port=port, share=False, css=CSS, head=HEAD,
