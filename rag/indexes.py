@@ -211,7 +211,7 @@ def index_stats(index_dir: str | Path) -> dict:
         st, docs = store.stats(), store.documents()
         return {"index": str(index_dir), "version": st["version"], "documents": len(docs), "chunks": st["chunks"],
                 "sentences": st["sentences"], "embedder": st["embedder"], "dim": store.meta.get("dim"),
-                "index_type": st["vector_index"], "bytes_on_disk": None, "created": None, "duplicates_dropped": 0,
+                "index_type": st["vector_index"], "bytes_on_disk": None, "created": store.meta.get("created"), "duplicates_dropped": 0,
                 "sources": [{"source": d["source"], "title": d.get("title"), "chunks": d.get("chunks"),
                              "articles": d.get("articles", [])} for d in docs]}
     version = current_version(index_dir)

@@ -63,6 +63,9 @@ _EXPECTED = {
     "llm_retries": "a whole number of retries, 0 or more",
     "ui_max_upload_mb": "a number of megabytes (more than 0)",
     "store": "empty or milvus://HOST:PORT/COLLECTION",
+    "milvus_index": "FLAT, HNSW, IVF_FLAT or AUTOINDEX",
+    "milvus_shards": "a whole number of shards, 1 or more",
+    "milvus_replicas": "a whole number of replicas, 1 or more",
 }
 #: Variables whose value is never repeated in an error.
 _SECRET = {"openai_api_key", "api_keys", "ui_auth"}
@@ -88,6 +91,21 @@ class Settings(BaseSettings):
     store: str = Field("", validation_alias="RAG_STORE")
     """``RAG_STORE``: where the index lives: empty = the embedded FAISS + bm25s folders under the
     index root; ``milvus://HOST:PORT/COLLECTION`` = a Milvus server. Default: empty."""
+
+    milvus_index: Literal["FLAT", "HNSW", "IVF_FLAT", "AUTOINDEX"] = Field("FLAT", validation_alias="RAG_MILVUS_INDEX")
+    """``RAG_MILVUS_INDEX``: the dense index of a new Milvus collection: ``FLAT`` (exact, the same
+    results as the embedded backend; fine to a few million passages per query node), ``HNSW``
+    (M 16, efConstruction 200, ef 96 at search: approximate, for tens of millions), ``IVF_FLAT``
+    (nlist 4 * sqrt(n) chosen by the server's defaults) or ``AUTOINDEX`` (the server's choice).
+    Read when a collection is created. Default ``FLAT``."""
+
+    milvus_shards: int = Field(1, ge=1, validation_alias="RAG_MILVUS_SHARDS")
+    """``RAG_MILVUS_SHARDS``: shards of a new Milvus collection (write parallelism on a cluster:
+    one per data node is the usual start). Read when a collection is created. Default 1."""
+
+    milvus_replicas: int = Field(1, ge=1, validation_alias="RAG_MILVUS_REPLICAS")
+    """``RAG_MILVUS_REPLICAS``: in-memory replicas a Milvus collection is loaded with (read
+    throughput and availability on a cluster; at most the query nodes). Default 1."""
 
     k: int = Field(5, ge=1, le=MAX_K, validation_alias="RAG_TOP_K")
     """``RAG_TOP_K``: passages retrieved per question (1 to 50). Default 5."""
