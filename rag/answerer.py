@@ -165,6 +165,7 @@ class ExtractiveAnswerer:
         to an AI, :mod:`rag.instructions`)."""
         qt = expected_type(question)
         q_terms = list(_terms(question))
+        self.stats.prefetch(q_terms)
         q_pairs = set(zip(q_terms, q_terms[1:]))
         q_fold = fold(question)
         ids = self.store.ids_of([p.chunk for p in passages])

@@ -238,6 +238,7 @@ class CitationChecker:
             why = MODEL_REFUSED if parsed else "The model returned no text."
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
         vecs = self.embedder.encode([s for s, _ in parsed])
+        self.stats.prefetch({t for s, _ in parsed for t in terms(s)})
         numbers: dict[str, int] = {}
         spans: dict[str, tuple[Passage, list[str], list[np.ndarray]]] = {}
         verdicts: list[SentenceVerdict] = []

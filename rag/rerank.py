@@ -141,6 +141,7 @@ class FeatureReranker:
         order = np.argsort(ids)
         qids, uniq = ids[order], [uniq[i] for i in order]
         nq = len(uniq)
+        self.stats.prefetch(uniq)
         idf = np.array([self.stats.idf(t) for t in uniq], dtype=np.float64)
         total, total2 = float(idf.sum()) or 1.0, float((idf * idf).sum()) or 1.0
         col = {t: j for j, t in enumerate(uniq)}

@@ -93,6 +93,10 @@ class TermStats:
               if tok and i + 1 < len(indptr)}
         return cls(df=df, n=int(bm25.scores["num_docs"]), vocab=bm25.vocab_dict)
 
+    def prefetch(self, terms) -> None:
+        """Make the document frequencies of ``terms`` ready (a store that reads them from a server
+        asks for all at once); nothing to do for frequencies held in memory."""
+
     def idf(self, term: str) -> float:
         df = self.df.get(term, 0)
         return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
