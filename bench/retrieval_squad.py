@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--latency-sample", type=int, default=500)
     ap.add_argument("--latency-only", action="store_true", help="only time the default and fused paths")
     ap.add_argument("--store", default="", help="also run the default on this Milvus collection (milvus://HOST:PORT/NAME)")
+    ap.add_argument("--store-every", type=int, default=10,
+                    help="with --store: compare the backends on every Nth question (both on the same ones)")
     args = ap.parse_args()
 
     paras, questions = load(Path(args.data))
@@ -140,8 +142,9 @@ def main() -> None:
         questions_for_runs = questions
     depth = 100
     runs: dict[str, list[int | None]] = {"bm25": [], "dense": [], "rrf": [], "fused": [], "default": [],
-                                         **{name: [] for name, _ in others}}
-    for q, qv in zip(questions_for_runs, qvecs):
+                                         **{name: [] for name, _ in others},
+                                         **({"default_sampled": []} if others else {})}
+    for qi, (q, qv) in enumerate(zip(questions_for_runs, qvecs)):
         gold = q["gold_pid"]
         lex_rows = default.store.lexical_topk(terms(q["question"]), depth)[0].tolist()
         dense_rows = default.store.dense_topk(qv, depth)[0].tolist()
@@ -153,8 +156,12 @@ def main() -> None:
                 rrf[row] = rrf.get(row, 0.0) + 1 / (60 + r + 1)
         runs["rrf"].append(rank_of(gold, pid_ranking(sorted(rrf, key=lambda x: -rrf[x]), row_pid)))
         for name, r in (("fused", fused), ("default", default), *others):
+            if name in ("milvus",) and qi % args.store_every:
+                continue
             passages = r.retrieve(q["question"], qv, 30)
             runs[name].append(rank_of(gold, list(dict.fromkeys(p.chunk.source for p in passages))[:10]))
+        if others and qi % args.store_every == 0:
+            runs["default_sampled"].append(runs["default"][-1])
 
     # latency of the whole path for one question: embed + retrieve (median over a sample), with
     # the engine's threading (rag.engine.question_threading: Embedder.query_threads to embed,
@@ -194,16 +201,24 @@ def main() -> None:
         result[name]["ms_per_query"] = round(statistics.median(times[name]), 2)
         result[name]["ms_per_query_p95"] = round(sorted(times[name])[int(0.95 * len(times[name]))], 2)
     result["default"]["ms_per_query_p95"] = round(sorted(times["default"])[int(0.95 * len(times["default"]))], 2)
-    for name in ("fused", "default", *(n for n, _ in others)):
+    for name in ("fused", "default"):
         result[f"{name}_tuning"] = metrics([runs[name][i] for i in tuned])
         result[f"{name}_heldout"] = metrics([runs[name][i] for i in held])
+    if others:  # the sampled questions: every --store-every-th, the same for both backends
+        sampled = list(range(0, len(questions_for_runs), args.store_every))
+        held_s = [j for j, i in enumerate(sampled) if int(questions[i]["gold_pid"][:2]) >= 24]
+        tuned_s = [j for j, i in enumerate(sampled) if int(questions[i]["gold_pid"][:2]) < 24]
+        for name in ("default_sampled", *(n for n, _ in others)):
+            result[f"{name}_tuning"] = metrics([runs[name][j] for j in tuned_s])
+            result[f"{name}_heldout"] = metrics([runs[name][j] for j in held_s])
     result["questions"] = len(questions)
 
     print(f"\n{len(questions)} questions, {len(paras)} paragraphs, {len(stored.chunks)} chunks")
     print(f"{'retriever':<18}{'hit@1':>8}{'hit@5':>8}{'hit@10':>8}{'MRR@10':>8}")
     for name in ("bm25", "dense", "rrf", "fused", "fused_tuning", "fused_heldout",
                  "default", "default_tuning", "default_heldout",
-                 *(f"{n}{x}" for n, _ in others for x in ("", "_tuning", "_heldout"))):
+                 *(f"{n}{x}" for n in (["default_sampled"] if others else []) + [n for n, _ in others]
+                   for x in ("", "_tuning", "_heldout"))):
         m = result[name]
         print(f"{name:<18}{m['hit@1']:>8.3f}{m['hit@5']:>8.3f}{m['hit@10']:>8.3f}{m['mrr@10']:>8.3f}")
     print(f"ms/query median (embedding included, {len(sample)} questions): default {ms} "
@@ -211,7 +226,8 @@ def main() -> None:
           f"{result['default']['ms_per_query_1thread']}), fused first stage alone {result['fused']['ms_per_query']}")
     print(json.dumps({k: result[k] for k in ("default", "default_heldout", "bm25", "dense", "rrf",
                                               "fused", "fused_heldout",
-                                              *(f"{n}{x}" for n, _ in others for x in ("", "_heldout")))}))
+                                              *(f"{n}{x}" for n in (["default_sampled"] if others else [])
+                                                + [n for n, _ in others] for x in ("", "_heldout")))}))
 
 
 if __name__ == "__main__":

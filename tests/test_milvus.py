@@ -240,3 +240,36 @@ def test_two_processes_ingest_into_one_collection(server, tmp_path):
         title, text = f.read_text().split("\n\n", 1)
         r = _rag("ask", "--store", url, text.split(".")[0][:200] + "?")
         assert title in r.stdout, r.stdout
+
+
+def test_rag_serve_on_milvus_answers_with_citations(server, embedder, engine, tmp_path):
+    """`rag serve --store` (the chat and the OpenAI-compatible endpoint on one port): a cited answer."""
+    import openai
+
+    from rag.indexes import default_sources
+    from rag.store.milvus import MilvusStore
+
+    url = server.url("served")
+    MilvusStore.open(url, embedder_name=embedder.name, dim=embedder.dim, create=True).upsert(default_sources(), embedder)
+    port = _free_port()
+    proc = subprocess.Popen([str(RAG), "serve", "--store", url, "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    try:
+        for line in proc.stdout:  # ready when it prints its address
+            if "chat at http://" in line:
+                assert url in line
+                break
+        else:
+            raise AssertionError(f"rag serve exited with {proc.wait()}")
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused")
+        reply = client.chat.completions.create(model="default", messages=[
+            {"role": "user", "content": "How many active Chinese investigations were running through Interpol by September 2017?"}])
+        text = reply.choices[0].message.content
+        assert "[1]" in text and "Sources" in text, text
+        extra = reply.model_extra or {}
+        assert extra.get("citations") and not extra.get("refused"), extra
+        assert extra["citations"][0]["chunk_id"] in {c.id for c in engine.chunks}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+

@@ -91,7 +91,8 @@ class EnginePool:
     def choices(self, user: str) -> list[tuple[str, str]]:
         """``(label, index folder)`` of the indexes ``user`` may use: the starting index, the
         shared ones under the index root, and the user's own collections."""
-        out = {str(self.default.index_dir): self.default.index_dir.name}
+        start = self.default.index_dir   # a folder, or a milvus:// location
+        out = {str(start): start.name if isinstance(start, Path) else f"{str(start).rsplit('/', 1)[-1]} (Milvus)"}
         for p in list_indexes(self.root):
             out.setdefault(str(p), p.name)
         for p in list_indexes(self.user_dir(user) / "collections"):
