@@ -111,7 +111,9 @@ def cmd_remove(args) -> int:
     from .indexes import remove_documents  # lazy: numpy, FAISS, the embedder (0.8 s of `rag --help`)
 
     report = remove_documents(args.docs, _location(args))
-    print(report.summary())
+    print("".join(f"removed {r}\n" for r in report.removed)
+          + f"{report.index_dir} now holds {report.documents} document(s), {report.chunks} chunks "
+            f"(embedded {report.embedded} new or changed chunk(s))")
     return 0
 
 
