@@ -125,8 +125,8 @@ def _unavailable(location: str, e: Exception) -> MilvusUnavailableError:
     msg = " ".join(str(e).split())[:200]
     return MilvusUnavailableError(
         f"The Milvus server at {location} cannot be reached or failed ({type(e).__name__}: {msg}). "
-        f"Start it (e.g. milvus-lite server --data-dir DIR --port PORT) and run the command again: "
-        f"what was written is kept and the rest is added.")
+        f"Start it (e.g. milvus-lite server --data-dir DIR --port PORT) and run the command again "
+        f"(an ingest cut short keeps what it wrote and adds the rest).")
 
 
 class _LazyDF:
