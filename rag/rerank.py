@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .sentences import is_question
+from .store import as_store
 from .text import TermStats, terms
 
 FEATURES = ("dense", "dense_gap", "bm25", "sent_max", "sent_gap", "coverage", "sent_cov", "bigram", "title_cov",
@@ -81,8 +82,6 @@ class FeatureReranker:
     """
 
     def __init__(self, store, stats: TermStats, weights: np.ndarray | None = None, bias: float | None = None):
-        from .store import as_store
-
         self.store = as_store(store)
         self.stats = stats
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .rerank import FeatureReranker
+from .store import as_store
 from .text import terms
 from .types import Chunk, Passage
 
@@ -63,9 +65,6 @@ class HybridRetriever:
 
     def __init__(self, store, *, alpha: float = 0.8, candidates: int = 30,
                  rerank: bool = True, dup_cos: float = 0.98, keep_first: int = 2, keep_within: int = 3):
-        from .rerank import FeatureReranker
-        from .store import as_store
-
         self.store = as_store(store)
         self.alpha = alpha
         self.candidates = candidates

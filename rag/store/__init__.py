@@ -36,7 +36,7 @@ def open_store(location: str | Path, *, embedder_name: str, dim: int) -> Store:
     there is no index there, :class:`IndexMismatchError` for another embedder, and for Milvus
     :class:`rag.store.milvus.MilvusUnavailableError` when the server cannot be reached."""
     if is_milvus(location):
-        from .milvus import MilvusStore  # lazy: pymilvus is an optional extra (rag-articles[milvus])
+        from .milvus import MilvusStore  # lazy: it imports rag.ingest, which imports this package
 
         return MilvusStore.open(str(location), embedder_name=embedder_name, dim=dim)
     return EmbeddedStore.open(location, embedder_name=embedder_name, dim=dim)

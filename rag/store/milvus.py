@@ -51,6 +51,10 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ..entities import entity_arrays
+from ..ingest import IngestReport, _embed, _embed_text, chunk_documents, drop_duplicates, sentence_spans
+from ..retriever import chunk_terms
+from ..settings import Settings
 from ..text import TermStats
 from ..types import Chunk
 from .files import IndexError_, IndexMismatchError, IndexNotFoundError, text_hash
@@ -272,8 +276,6 @@ class MilvusStore:
                     # another writer created it at the same moment: use theirs
                 _load(client, f"{name}_documents")
                 if not client.query(f"{name}_documents", filter=f"id == {META_ID}", output_fields=["id"]):
-                    from ..settings import Settings
-
                     meta = {"embedder": embedder_name, "dim": dim, "chunker_version": chunker_version,
                             "dense_index": Settings.from_env().milvus_index,
                             "version": str(time.time_ns()), "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -514,10 +516,6 @@ class MilvusStore:
         """Add ``documents`` (:class:`rag.documents.Document`), replacing the documents of the
         same sources; embeds only the chunks the collection does not hold yet. Returns an
         :class:`rag.ingest.IngestReport`. Raises ``ValueError`` when they yield no text."""
-        from ..entities import entity_arrays
-        from ..ingest import IngestReport, _embed, _embed_text, chunk_documents, drop_duplicates, sentence_spans
-        from ..retriever import chunk_terms
-
         t0 = time.perf_counter()
         chunks, duplicates = drop_duplicates(chunk_documents(documents, embedder))
         if not chunks:
@@ -570,8 +568,6 @@ class MilvusStore:
         """Write a loaded embedded index (:class:`rag.store.StoredIndex`) into this collection
         as it is: same chunks, vectors, sentences and entities, nothing embedded again (to move an
         index to Milvus, and to compare the backends on one corpus). Returns the chunks written."""
-        from ..retriever import chunk_terms
-
         n = len(stored.chunks)
         have = set().union(*self.existing(sorted({c.source for c in stored.chunks})).values()) if n else set()
         seq: dict[str, int] = {}
@@ -619,8 +615,6 @@ def _plain(sources: list[str]) -> bool:
 
 
 def _load(client, coll: str) -> None:
-    from ..settings import Settings
-
     replicas = Settings.from_env().milvus_replicas
     if replicas > 1:
         client.load_collection(coll, replica_number=replicas)
@@ -631,9 +625,7 @@ def _load(client, coll: str) -> None:
 def _create(client, name: str, dim: int) -> None:
     """Create the three collections (those missing), with ``RAG_MILVUS_INDEX`` and
     ``RAG_MILVUS_SHARDS`` (:class:`rag.settings.Settings`)."""
-    from pymilvus import DataType, Function, FunctionType
-
-    from ..settings import Settings
+    from pymilvus import DataType, Function, FunctionType  # lazy: the optional extra
 
     settings = Settings.from_env()
     kind = settings.milvus_index
