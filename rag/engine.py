@@ -222,6 +222,13 @@ class Engine:
             self._reload_lock.release()
 
     @property
+    def index_name(self) -> str:
+        """A short name of the index: its folder's name, or ``NAME (Milvus)`` for a collection."""
+        if isinstance(self.index_dir, Path):
+            return self.index_dir.name
+        return f"{str(self.index_dir).rstrip('/').rsplit('/', 1)[-1]} (Milvus)"
+
+    @property
     def store(self):
         """The :class:`rag.store.Store` of the current snapshot."""
         return self.snapshot().store

@@ -91,8 +91,7 @@ class EnginePool:
     def choices(self, user: str) -> list[tuple[str, str]]:
         """``(label, index folder)`` of the indexes ``user`` may use: the starting index, the
         shared ones under the index root, and the user's own collections."""
-        start = self.default.index_dir   # a folder, or a milvus:// location
-        out = {str(start): start.name if isinstance(start, Path) else f"{str(start).rsplit('/', 1)[-1]} (Milvus)"}
+        out = {str(self.default.index_dir): self.default.index_name}
         for p in list_indexes(self.root):
             out.setdefault(str(p), p.name)
         for p in list_indexes(self.user_dir(user) / "collections"):
@@ -496,7 +495,7 @@ def build_app(engine: Engine, *, store: ConversationStore | None = None, pool: E
                     k = gr.Slider(1, 20, value=engine.settings.k, step=1, label="Passages to retrieve (top-k)")
                     default_mode = next(lbl for lbl, m in MODES.items() if m == engine.llm_config().mode)
                     mode = gr.Radio(list(MODES), value=default_mode, label="Answer mode")
-                    index = gr.Dropdown([(engine.index_dir.name, start_index)], value=start_index, label="Index",
+                    index = gr.Dropdown([(engine.index_name, start_index)], value=start_index, label="Index",
                                         allow_custom_value=False, elem_id="index")
                 with gr.Accordion("Add articles to a collection of yours", open=False):
                     collection = gr.Textbox(label="Collection name (new or one of yours)", value="my-articles",
