@@ -37,6 +37,7 @@ from . import claims as claims_module
 from .claims import check_claim, needs_roles, prepare
 from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
+from .cache import BoundedCache
 from .sentences import split_sentences
 from .store import as_store, locate
 from .text import TermStats, stem, strip_invisible, terms
@@ -144,7 +145,7 @@ class CitationChecker:
         self.stats = stats
         self.embedder = embedder
         self.store = as_store(store) if store is not None else None  # None: passages from outside any index
-        self._flags: dict[int, frozenset[int]] = {}  # store id -> its sentences addressed to an AI
+        self._flags = BoundedCache(FLAG_CACHE_SIZE)  # store id -> its sentences addressed to an AI
         self.min_coverage = min_coverage
         self.min_similarity = min_similarity
 
@@ -169,12 +170,7 @@ class CitationChecker:
             flagged = self._flags.get(row)
             if flagged is None:
                 flagged = frozenset(find_instructions(sents, vecs, self.embedder))
-                if len(self._flags) >= FLAG_CACHE_SIZE:
-                    try:  # the oldest entry (another thread may have dropped it first)
-                        self._flags.pop(next(iter(self._flags)), None)
-                    except (RuntimeError, StopIteration):
-                        pass
-                self._flags[row] = flagged
+                self._flags.put(row, flagged)
         return PassageView(passage, sents, np.asarray(vecs, dtype=np.float32), set(flagged))
 
     @staticmethod

@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .cache import BoundedCache
 from .sentences import is_question
 from .store import as_store
 from .text import TermStats, terms
@@ -86,7 +87,7 @@ class FeatureReranker:
         self.stats = stats
         self.weights = WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
         self.bias = BIAS if bias is None else float(bias)
-        self._row_terms: dict[int, _RowTerms] = {}  # store id -> its terms (a chunk never changes under its id)
+        self._row_terms = BoundedCache(ROW_CACHE_SIZE)  # store id -> its terms (a chunk never changes under its id)
 
     def _cached_terms(self, ids: list[int], block) -> list[_RowTerms]:
         out = []
@@ -95,12 +96,7 @@ class FeatureReranker:
             t = self._row_terms.get(cid)
             if t is None:
                 t = self._terms_of(block, pos)
-                if len(self._row_terms) >= ROW_CACHE_SIZE:
-                    try:  # the oldest entry (another thread may have dropped it first)
-                        self._row_terms.pop(next(iter(self._row_terms)), None)
-                    except (StopIteration, RuntimeError):
-                        pass
-                self._row_terms[cid] = t
+                self._row_terms.put(cid, t)
             out.append(t)
         return out
 
