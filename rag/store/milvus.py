@@ -101,6 +101,11 @@ def chunk_key(chunk_id: str, text: str) -> int:
     return (int.from_bytes(h, "big") & (2**63 - 1)) or 1
 
 
+def sentence_key(chunk: int, pos: int) -> int:
+    """The Milvus id of sentence ``pos`` of the chunk with id ``chunk`` (fetched by these ids)."""
+    return _key(f"{chunk}:{pos}")
+
+
 def _key(text: str) -> int:
     h = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return (int.from_bytes(h, "big") & (2**63 - 1)) or 1
@@ -254,6 +259,7 @@ class MilvusStore:
         self._cache: OrderedDict[int, dict] = OrderedDict()
         self._lock = threading.Lock()
         self._stats: MilvusTermStats | None = None
+        self._n: int | None = None
 
     # -- opening and creating ------------------------------------------------------------------
     @classmethod
@@ -310,7 +316,9 @@ class MilvusStore:
         return int(rows[0]["count(*)"]) if rows else 0
 
     def __len__(self) -> int:
-        return self._count()
+        if self._n is None:  # counted once per store (a new version is a new store); writes reset it
+            self._n = self._count()
+        return self._n
 
     @property
     def version(self) -> str:
@@ -358,8 +366,11 @@ class MilvusStore:
         todo = sorted({i for i in ids if i not in have})
         if todo:
             rows = self._call(self.client.query, self.name, filter=f"id in {todo}", output_fields=_CHUNK_FIELDS)
-            sents = self._call(self.client.query, self.sent_name, filter=f"chunk in {todo}",
-                               output_fields=["chunk", "pos", "vector"], limit=16_384)
+            keys = [sentence_key(int(r["id"]), j) for r in rows for j in range(len(r["sents"]))]
+            sents = []
+            for b in range(0, len(keys), 4096):  # by primary key: no scan of the sentence rows
+                sents += self._call(self.client.query, self.sent_name, filter=f"id in {keys[b:b + 4096]}",
+                                    output_fields=["chunk", "pos", "vector"])
             by_chunk: dict[int, list] = {}
             for s in sents:
                 by_chunk.setdefault(int(s["chunk"]), []).append((int(s["pos"]), s["vector"]))
@@ -480,17 +491,27 @@ class MilvusStore:
                          "sents": [[int(s), int(e), int(f)] for (s, e), f in zip(spans[i], flags[i])],
                          "ents": [[int(x) for x in e] for e in ents[i]],
                          "vector": vectors[i].astype(np.float32).tolist(), "terms": chunk_terms[i]})
-            srows += [{"id": _key(f"{cid}:{j}"), "chunk": cid, "pos": j, "vector": v.astype(np.float32).tolist()}
+            srows += [{"id": sentence_key(cid, j), "chunk": cid, "pos": j, "vector": v.astype(np.float32).tolist()}
                       for j, v in enumerate(sent_vectors[i])]
-        for coll, data in ((self.sent_name, srows), (self.name, rows)):  # sentences first: a chunk row is whole
-            for b in range(0, len(data), BATCH):
-                self._call(self.client.upsert, coll, data[b:b + BATCH])
+        # sentences first, so a chunk row is whole once written; a killed writer may have left
+        # sentence rows of a chunk it never wrote: deleted by id first (insert keeps duplicates)
+        for b in range(0, len(srows), BATCH):
+            part = srows[b:b + BATCH]
+            self._call(self.client.delete, self.sent_name, ids=[r["id"] for r in part])
+            self._call(self.client.insert, self.sent_name, part)
+        for b in range(0, len(rows), BATCH):  # upsert: two writers of one document write the same rows
+            self._call(self.client.upsert, self.name, rows[b:b + BATCH])
+        self._n = None
 
     def delete_ids(self, ids: list[int]) -> None:
+        self._n = None
         for b in range(0, len(ids), 1000):
             part = [int(i) for i in ids[b:b + 1000]]
-            self._call(self.client.delete, self.name, filter=f"id in {part}")
-            self._call(self.client.delete, self.sent_name, filter=f"chunk in {part}")
+            rows = self._call(self.client.query, self.name, filter=f"id in {part}", output_fields=["id", "sents"])
+            keys = [sentence_key(int(r["id"]), j) for r in rows for j in range(len(r["sents"]))]
+            for k in range(0, len(keys), 4096):  # sentence rows by primary key: no scan
+                self._call(self.client.delete, self.sent_name, ids=keys[k:k + 4096])
+            self._call(self.client.delete, self.name, ids=part)
 
     def set_documents(self, docs: list[dict], gone: list[str]) -> None:
         """Record ``docs`` (dicts with source, title, sha256, chunks, articles), forget the
