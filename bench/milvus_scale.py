@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rag.retriever import HybridRetriever, chunk_terms  # noqa: E402
+from rag.retriever import HybridRetriever  # noqa: E402
 from rag.store import EmbeddedStore, load_index, save_index  # noqa: E402
 from rag.store.milvus import MilvusStore  # noqa: E402
 from rag.text import terms  # noqa: E402
@@ -182,8 +182,7 @@ def main() -> None:
     lo = [stored.sentence_range(i) for i in range(100)]
     ms.insert(changed[:100], list(range(100)), vectors[:100],
               [[(int(s), int(e)) for _, s, e in spans[a:b]] for a, b in lo],
-              [sent_vectors[a:b] for a, b in lo], [[1] * (b - a) for a, b in lo], [[] for _ in lo],
-              [" ".join(chunk_terms(c)) for c in changed[:100]])
+              [sent_vectors[a:b] for a, b in lo], [[1] * (b - a) for a, b in lo], [[] for _ in lo])
     ms.delete_ids([i for i in old_ids if i is not None])
     ms.commit()
     out["milvus_update_100_s"] = round(time.perf_counter() - t, 2)

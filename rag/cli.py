@@ -95,10 +95,17 @@ def _index_dir(args) -> Path:
 
 
 def _store(args) -> str:
-    """The ``--store`` location, else ``RAG_STORE``; empty for the embedded index folders."""
+    """The ``--store`` location, else ``RAG_STORE`` (unless ``--index`` names a folder); empty for
+    the embedded index folders."""
     from .settings import Settings
 
     return getattr(args, "store", None) or ("" if getattr(args, "index", None) else Settings.from_env().store)
+
+
+def _engine_location(args) -> str | None:
+    """What ``Engine`` opens: ``--store``/``RAG_STORE``, else ``--index``, else None (the bundled
+    index, built on first use)."""
+    return _store(args) or args.index
 
 
 def _location(args) -> str | Path:
@@ -190,7 +197,7 @@ def _print_answer(answer) -> None:
 
 
 def cmd_ask(args) -> int:
-    engine = _engine(_store(args) or args.index)
+    engine = _engine(_engine_location(args))
     answer = engine.ask(args.question, k=args.k, mode=args.llm, strict=not args.no_strict)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -232,7 +239,7 @@ def cmd_serve(args) -> int:
         try:
             from .engine import Engine  # lazy: loaded in this thread while Gradio is imported in the other
 
-            box["engine"] = Engine(_store(args) or args.index)
+            box["engine"] = Engine(_engine_location(args))
             box["engine"].ask("What is Interpol?")  # first-run set-up of the model and the answerer
         except BaseException as e:  # re-raised in the main thread
             box["error"] = e
@@ -263,14 +270,14 @@ def cmd_serve(args) -> int:
 def cmd_mcp(args) -> int:
     from .mcp_server import serve_stdio  # lazy: the mcp package and the engine (1.4 s of `rag --help`)
 
-    serve_stdio(_store(args) or args.index)
+    serve_stdio(_engine_location(args))
     return 0
 
 
 def cmd_eval(args) -> int:
     from .evaluate import evaluate, format_table, plot_recall  # lazy: the engine (0.8 s of `rag --help`)
 
-    engine = _engine(_store(args) or args.index)
+    engine = _engine(_engine_location(args))
     report = evaluate(engine, args.qa, k=args.k, progress=sys.stderr.isatty(), mode=args.llm)
     print(format_table(report))
     if args.json:

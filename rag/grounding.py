@@ -158,8 +158,7 @@ class CitationChecker:
             spans = split_sentences(text)
             vecs = self.embedder.encode([text[s:e] for s, e in spans]) if spans else np.zeros((0, 384), np.float32)
         else:
-            block, pos = found
-            row = self.store.ids_of([passage.chunk])[0]
+            block, pos, row = found
             lo, hi = block.sentence_range(pos)
             spans = [(int(s), int(e)) for _, s, e in block.sentences[lo:hi]]
             vecs = block.sent_vectors[lo:hi]
@@ -331,7 +330,7 @@ class CitationChecker:
         found = locate(self.store, passage.chunk)
         if found is None:
             return passage.chunk.text
-        block, pos = found
+        block, pos, _ = found
         lo, hi = block.sentence_range(pos)
         if hi <= lo:
             return passage.chunk.text

@@ -221,6 +221,18 @@ def _embed(texts: list[str], cache: dict[str, np.ndarray], embedder: Embedder, *
     return out, len(todo)
 
 
+def source_records(documents: list[Document], chunks: list[Chunk]) -> list[dict]:
+    """One record per document, as an index lists it: source, title, sha256, its chunk count and
+    the titles its articles are cited under (in order of first chunk)."""
+    per_source: dict[str, int] = {}
+    titles: dict[str, dict[str, None]] = {}
+    for c in chunks:
+        per_source[c.source] = per_source.get(c.source, 0) + 1
+        titles.setdefault(c.source, {})[c.title] = None
+    return [{"source": d.source, "title": d.title, "sha256": d.sha256, "chunks": per_source.get(d.source, 0),
+             "articles": list(titles.get(d.source, {}))} for d in documents]
+
+
 def build_index(documents: list[Document], index_dir: str | Path, *, embedder: Embedder | None = None,
                 skipped: list[str] | None = None, show_progress: bool = False,
                 extra_manifest: dict | None = None, lock: bool = True, reuse: bool = True,
@@ -246,11 +258,6 @@ def build_index(documents: list[Document], index_dir: str | Path, *, embedder: E
         sent_vectors, n_sents = _embed([chunks[r].text[s:e] for r, s, e in spans], sent_cache, embedder,
                                        show_progress=show_progress, desc="Embedding sentences")
         entities, flags, _ = entity_arrays(spans, [c.text for c in chunks], ent_cache)
-        per_source: dict[str, int] = {}
-        titles: dict[str, dict[str, None]] = {}
-        for c in chunks:
-            per_source[c.source] = per_source.get(c.source, 0) + 1
-            titles.setdefault(c.source, {})[c.title] = None
         manifest = {
             "embedder": embedder.name,
             "dim": embedder.dim,
@@ -259,9 +266,7 @@ def build_index(documents: list[Document], index_dir: str | Path, *, embedder: E
             "chunker_version": CHUNKER_VERSION,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "duplicates_dropped": duplicates,
-            "sources": [{"source": d.source, "title": d.title, "sha256": d.sha256,
-                         "chunks": per_source.get(d.source, 0), "articles": list(titles.get(d.source, {}))}
-                        for d in documents],
+            "sources": source_records(documents, chunks),
             **(extra_manifest or {}),
         }
         if show_progress:

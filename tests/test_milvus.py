@@ -273,3 +273,18 @@ def test_rag_serve_on_milvus_answers_with_citations(server, embedder, engine, tm
         proc.terminate()
         proc.wait(timeout=30)
 
+
+
+def test_a_store_idle_for_a_minute_still_answers(server, embedder):
+    """A server keeps its store open between questions: after a minute with no request on the
+    channel, the next one works (pymilvus's 10 s keepalive pings got GOAWAY "too_many_pings"
+    from the server, and the shared channel failed the next request)."""
+    import threading
+
+    from rag.store.milvus import MilvusStore
+
+    url = server.url("idle")
+    store = MilvusStore.open(url, embedder_name=embedder.name, dim=embedder.dim, create=True)
+    threading.Event().wait(70)  # a fixed idle minute: a quiet channel is the condition under test
+    again = MilvusStore.open(url, embedder_name=embedder.name, dim=embedder.dim)
+    assert len(again) == 0 and again.documents() == [] and store.live_version() == again.version

@@ -108,9 +108,9 @@ class Store(Protocol):
         """Counts and settings: documents, chunks, sentences, embedder, backend, ..."""
 
 
-def locate(store: Store | None, chunk: Chunk) -> tuple[Block, int] | None:
-    """``(block, position)`` of ``chunk`` in ``store``, or None when the store does not hold it
-    (a passage given from outside the index)."""
+def locate(store: Store | None, chunk: Chunk) -> tuple[Block, int, int] | None:
+    """``(block, position, id)`` of ``chunk`` in ``store``, or None when the store does not hold
+    it (a passage given from outside the index)."""
     if store is None:
         return None
     (cid,) = store.ids_of([chunk])
@@ -120,4 +120,4 @@ def locate(store: Store | None, chunk: Chunk) -> tuple[Block, int] | None:
         block = store.fetch([cid])
     except KeyError:
         return None
-    return block, int(block.position([cid])[0])
+    return block, int(block.position([cid])[0]), cid

@@ -52,12 +52,13 @@ from urllib.parse import urlparse
 import numpy as np
 
 from ..entities import entity_arrays
-from ..ingest import IngestReport, _embed, _embed_text, chunk_documents, drop_duplicates, sentence_spans
+from ..ingest import (IngestReport, _embed, _embed_text, chunk_documents, drop_duplicates, sentence_spans,
+                      source_records)
 from ..retriever import chunk_terms
 from ..settings import Settings
 from ..text import TermStats
 from ..types import Chunk
-from .files import IndexError_, IndexMismatchError, IndexNotFoundError, text_hash
+from .files import IndexCorruptError, IndexError_, IndexMismatchError, IndexNotFoundError, text_hash
 
 #: BM25 parameters, as bm25s's defaults (the embedded backend)
 BM25_K1, BM25_B = 1.5, 0.75
@@ -73,6 +74,8 @@ META_ID = 0
 SLICE = 64
 #: most hits one search returns (Milvus's top-k limit); document frequencies up to it are counted from hits
 DF_LIMIT = 16_384
+#: gRPC keepalive interval (ms): gRPC servers' default minimum between pings (5 min)
+KEEPALIVE_MS = 300_000
 #: HNSW's search breadth (used when RAG_MILVUS_INDEX=HNSW; ignored by FLAT): ~0.99 recall@10
 HNSW_EF = 96
 
@@ -96,9 +99,8 @@ def parse_location(location: str) -> tuple[str, str]:
 
 
 def chunk_key(chunk_id: str, text: str) -> int:
-    """The Milvus id of a chunk: 63 bits of blake2b over its id and text (never 0)."""
-    h = hashlib.blake2b(f"{chunk_id}\0{text}".encode("utf-8"), digest_size=8).digest()
-    return (int.from_bytes(h, "big") & (2**63 - 1)) or 1
+    """The Milvus id of a chunk: :func:`_key` of its id and text."""
+    return _key(f"{chunk_id}\0{text}")
 
 
 def sentence_key(chunk: int, pos: int) -> int:
@@ -107,11 +109,26 @@ def sentence_key(chunk: int, pos: int) -> int:
 
 
 def _key(text: str) -> int:
+    """63 bits of blake2b over ``text`` (never 0: the documents collection's settings row)."""
     h = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
     return (int.from_bytes(h, "big") & (2**63 - 1)) or 1
 
 
+_CLIENTS: dict[str, object] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
 def _client(uri: str, location: str):
+    """One client per server for this process, on a channel of its own (``dedicated``: pymilvus
+    otherwise shares one channel per address with whatever options its first user gave)."""
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(uri)
+        if client is None:
+            client = _CLIENTS[uri] = _new_client(uri, location)
+        return client
+
+
+def _new_client(uri: str, location: str):
     # gRPC's C core logs connection events (a server gone, keepalive pings) to stderr itself; a
     # failure is reported once, by the exception this module turns into one line
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
@@ -125,7 +142,11 @@ def _client(uri: str, location: str):
     # failed call is reported by the exception this module turns into one line
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     try:
-        return MilvusClient(uri=uri, timeout=10)
+        # keepalive pings every 5 min, not pymilvus's 10 s: a server at gRPC's default policy
+        # answers faster pings on a quiet channel with GOAWAY "too_many_pings", and the next
+        # request on the shared channel fails (seen after a minute of client-side work)
+        return MilvusClient(uri=uri, timeout=10, dedicated=True,
+                            grpc_options={"grpc.keepalive_time_ms": KEEPALIVE_MS})
     except Exception as e:  # pymilvus raises MilvusException or grpc errors; both mean: not reachable
         raise _unavailable(location, e) from e
 
@@ -224,8 +245,6 @@ class _Block:
         return self.entities[self._ent_starts[lo]:self._ent_starts[hi]]
 
     def verify_chunks(self, positions) -> None:
-        from .files import IndexCorruptError
-
         for p in positions:
             c = self.chunks[int(p)]
             if text_hash(c.text) != self._hashes[int(p)]:
@@ -476,21 +495,23 @@ class MilvusStore:
         return out
 
     def insert(self, chunks: list[Chunk], seqs: list[int], vectors: np.ndarray, spans: list[list],
-               sent_vectors: list[np.ndarray], flags: list[list[int]], ents: list[list], chunk_terms: list[str]) -> None:
+               sent_vectors: list[np.ndarray], flags: list[list[int]], ents: list[list]) -> None:
         """Insert chunk rows and their sentence rows (``spans[i]``: ``(start, end)`` of chunk i's
         sentences, ``sent_vectors[i]`` their vectors, ``flags[i]`` their flags, ``ents[i]``:
-        ``(sentence, start, end, label)`` with the sentence numbered within the chunk)."""
+        ``(sentence, start, end, label)`` with the sentence numbered within the chunk;
+        :func:`_by_chunk` makes these lists from an index's flat arrays)."""
         rows, srows = [], []
         for i, c in enumerate(chunks):
             cid = chunk_key(c.id, c.text)
-            if len(c.text.encode("utf-8")) > MAX_VARCHAR or len(chunk_terms[i].encode("utf-8")) > MAX_VARCHAR:
+            bm25_terms = " ".join(chunk_terms(c))
+            if len(c.text.encode("utf-8")) > MAX_VARCHAR or len(bm25_terms.encode("utf-8")) > MAX_VARCHAR:
                 raise ValueError(f"Chunk {c.id!r} is longer than Milvus's {MAX_VARCHAR:,}-byte text field.")
             meta = {k: v for k, v in asdict(c).items() if k not in ("id", "text", "source")}
             rows.append({"id": cid, "chunk_id": c.id, "source": c.source, "seq": int(seqs[i]), "text": c.text,
                          "hash": text_hash(c.text), "meta": meta,
                          "sents": [[int(s), int(e), int(f)] for (s, e), f in zip(spans[i], flags[i])],
                          "ents": [[int(x) for x in e] for e in ents[i]],
-                         "vector": vectors[i].astype(np.float32).tolist(), "terms": chunk_terms[i]})
+                         "vector": vectors[i].astype(np.float32).tolist(), "terms": bm25_terms})
             srows += [{"id": sentence_key(cid, j), "chunk": cid, "pos": j, "vector": v.astype(np.float32).tolist()}
                       for j, v in enumerate(sent_vectors[i])]
         # sentences first, so a chunk row is whole once written; a killed writer may have left
@@ -545,11 +566,7 @@ class MilvusStore:
         held = self.existing(sources)
         held_all = set().union(*held.values()) if held else set()
         keys = [chunk_key(c.id, c.text) for c in chunks]
-        seq: dict[str, int] = {}
-        seqs = []
-        for c in chunks:
-            seqs.append(seq.get(c.source, 0))
-            seq[c.source] = seqs[-1] + 1
+        seqs = _seqs(chunks)
         new = [i for i, k in enumerate(keys) if k not in held_all]
         n_sents = 0
         for b in range(0, len(new), SLICE):  # embed and insert in slices: memory stays bounded
@@ -561,26 +578,11 @@ class MilvusStore:
                                   show_progress=show_progress, desc="Embedding sentences")
             ents, flags, _ = entity_arrays(spans, [c.text for c in part])
             n_sents += len(spans)
-            starts = np.searchsorted(spans[:, 0], np.arange(len(part) + 1)) if len(spans) else np.zeros(len(part) + 1, int)
-            per_spans = [[(int(s), int(e)) for _, s, e in spans[starts[i]:starts[i + 1]]] for i in range(len(part))]
-            per_vecs = [sent_vecs[starts[i]:starts[i + 1]] for i in range(len(part))]
-            per_flags = [flags[starts[i]:starts[i + 1]].tolist() for i in range(len(part))]
-            per_ents: list[list] = [[] for _ in part]
-            for j, a, bb, lab in ents.tolist():
-                r = int(spans[j, 0])
-                per_ents[r].append((j - int(starts[r]), a, bb, lab))
-            self.insert(part, [seqs[i] for i in new[b:b + SLICE]], vectors, per_spans, per_vecs, per_flags, per_ents,
-                        [" ".join(chunk_terms(c)) for c in part])
+            self.insert(part, [seqs[i] for i in new[b:b + SLICE]], vectors,
+                        *_by_chunk(len(part), spans, sent_vecs, flags, ents))
         stale = sorted(held_all - set(keys))
         self.delete_ids(stale)
-        per_source: dict[str, int] = {}
-        titles: dict[str, dict[str, None]] = {}
-        for c in chunks:
-            per_source[c.source] = per_source.get(c.source, 0) + 1
-            titles.setdefault(c.source, {})[c.title] = None
-        self.set_documents([{"source": d.source, "title": d.title, "sha256": d.sha256,
-                             "chunks": per_source.get(d.source, 0), "articles": list(titles.get(d.source, {}))}
-                            for d in documents], [])
+        self.set_documents(source_records(documents, chunks), [])
         return IngestReport(self.location, len(documents), len(chunks), n_sents, list(skipped or []),
                             time.perf_counter() - t0, embedded=len(new), embedded_sentences=n_sents,
                             duplicates=duplicates, removed=[])
@@ -591,28 +593,20 @@ class MilvusStore:
         index to Milvus, and to compare the backends on one corpus). Returns the chunks written."""
         n = len(stored.chunks)
         have = set().union(*self.existing(sorted({c.source for c in stored.chunks})).values()) if n else set()
-        seq: dict[str, int] = {}
+        seqs = _seqs(stored.chunks)
         for b in range(0, n, SLICE):
-            rows = range(b, min(n, b + SLICE))
-            part = [stored.chunks[r] for r in rows]
-            seqs = []
-            for c in part:
-                seqs.append(seq.get(c.source, 0))
-                seq[c.source] = seqs[-1] + 1
-            keep = [i for i, c in enumerate(part) if chunk_key(c.id, c.text) not in have]
+            keep = [r for r in range(b, min(n, b + SLICE))
+                    if chunk_key(stored.chunks[r].id, stored.chunks[r].text) not in have]
             if not keep:
                 continue
-            spans, vecs, flags, ents = [], [], [], []
-            for i in keep:
-                r = b + i
-                lo, hi = stored.sentence_range(r)
-                spans.append([(int(s), int(e)) for _, s, e in stored.sentences[lo:hi]])
-                vecs.append(stored.sent_vectors[lo:hi])
-                flags.append(stored.sent_flags[lo:hi].tolist() if stored.sent_flags is not None else [0] * (hi - lo))
-                ents.append([(j - lo, a, e, lab) for j, a, e, lab in stored.sentence_entities(lo, hi).tolist()])
-            self.insert([part[i] for i in keep], [seqs[i] for i in keep],
-                        stored.vectors.reconstruct(np.asarray([b + i for i in keep], dtype=np.int64)),
-                        spans, vecs, flags, ents, [" ".join(chunk_terms(part[i])) for i in keep])
+            lo, hi = stored.sentence_range(b)[0], stored.sentence_range(min(n, b + SLICE) - 1)[1]
+            spans = stored.sentences[lo:hi] - np.array([b, 0, 0], dtype=np.int32)  # chunk rows from 0
+            flags = stored.sent_flags[lo:hi] if stored.sent_flags is not None else np.zeros(hi - lo, np.uint8)
+            ents = stored.sentence_entities(lo, hi) - np.array([lo, 0, 0, 0], dtype=np.int32)
+            per = _by_chunk(min(n, b + SLICE) - b, spans, stored.sent_vectors[lo:hi], flags, ents)
+            self.insert([stored.chunks[r] for r in keep], [seqs[r] for r in keep],
+                        stored.vectors.reconstruct(np.asarray(keep, dtype=np.int64)),
+                        *([x[r - b] for r in keep] for x in per))
         self.set_documents(list(stored.manifest.get("sources", [])), [])
         return n
 
@@ -628,6 +622,32 @@ class MilvusStore:
         """Delete the three collections (``rag ingest --rebuild``)."""
         for coll in (self.name, self.sent_name, self.doc_name):
             self._call(self.client.drop_collection, coll)
+
+
+def _seqs(chunks: list[Chunk]) -> list[int]:
+    """Each chunk's place in its document (0, 1, ... per source, in list order)."""
+    seen: dict[str, int] = {}
+    out = []
+    for c in chunks:
+        out.append(seen.get(c.source, 0))
+        seen[c.source] = out[-1] + 1
+    return out
+
+
+def _by_chunk(n: int, spans: np.ndarray, sent_vectors: np.ndarray, flags: np.ndarray, ents: np.ndarray):
+    """Split an index's flat sentence arrays (``spans`` ``(m, 3)``: chunk row 0..n-1, start, end;
+    ``ents`` ``(e, 4)``: sentence row 0..m-1, start, end, label) into the per-chunk lists
+    :meth:`MilvusStore.insert` takes: ``(spans, vectors, flags, entities)``, each of length ``n``,
+    entities numbered by sentence within their chunk."""
+    starts = np.searchsorted(spans[:, 0], np.arange(n + 1)) if len(spans) else np.zeros(n + 1, dtype=np.int64)
+    per_spans = [[(int(s), int(e)) for _, s, e in spans[starts[i]:starts[i + 1]]] for i in range(n)]
+    per_vecs = [sent_vectors[starts[i]:starts[i + 1]] for i in range(n)]
+    per_flags = [np.asarray(flags[starts[i]:starts[i + 1]]).tolist() for i in range(n)]
+    per_ents: list[list] = [[] for _ in range(n)]
+    for j, a, b, lab in np.asarray(ents).reshape(-1, 4).tolist():
+        r = int(spans[j, 0])
+        per_ents[r].append((j - int(starts[r]), a, b, lab))
+    return per_spans, per_vecs, per_flags, per_ents
 
 
 def _plain(sources: list[str]) -> bool:
