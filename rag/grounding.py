@@ -34,7 +34,7 @@ from functools import cached_property
 import numpy as np
 
 from . import claims as claims_module
-from .claims import check_claim, needs_roles, prepare
+from .claims import check_claim, needs_roles, prepare, role_sentences
 from .instructions import find_instructions
 from .prompts import CANNOT_ANSWER
 from .cache import BoundedCache
@@ -242,8 +242,10 @@ class CitationChecker:
         # spaCy over every sentence of the reply in one batch, then over the passage sentences
         # whose parse the role check needs, in a second one (several times faster than one by one)
         prepare([s for s, _ in parsed])
-        prepare([views[n - 1].sentences[i] for (sent, nums), svec in zip(parsed, vecs) if needs_roles(sent)
-                 for n in nums if 1 <= n <= len(passages) for i in self._support(sent, svec, views[n - 1])[2]])
+        prepare([x for (sent, nums), svec in zip(parsed, vecs) if needs_roles(sent)
+                 for n in nums if 1 <= n <= len(passages)
+                 for x in role_sentences(sent, [views[n - 1].sentences[i]
+                                                for i in self._support(sent, svec, views[n - 1])[2]])])
         for (sent, nums), svec in zip(parsed, vecs):
             v = SentenceVerdict(text=sent)
             bad = [n for n in nums if not 1 <= n <= len(passages)]
