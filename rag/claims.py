@@ -99,7 +99,8 @@ def _split_ruler(nlp):
         Language.factory("rag_tag_attributes", default_config={"patterns": []},
                          func=lambda nlp, name, patterns: TagAttributes(patterns))
     nlp.replace_pipe("attribute_ruler", "rag_tag_attributes", config={"patterns": simple})
-    ruler = nlp.add_pipe("attribute_ruler", name="attribute_rules", after="attribute_ruler")
+    nlp.rename_pipe("attribute_ruler", "tag_attributes")
+    ruler = nlp.add_pipe("attribute_ruler", name="attribute_rules", after="tag_attributes")
     ruler.add_patterns(rest)
     return nlp
 
@@ -358,7 +359,7 @@ def _lemmas(word: str) -> frozenset[str]:
     out = {word, *tables.get_table("lemma_exc").get("verb", {}).get(word, [])}
     out |= {word[: len(word) - len(old)] + new for old, new in tables.get_table("lemma_rules").get("verb", [])
             if word.endswith(old) and len(word) > len(old)}
-    ruler = nlp.get_pipe("rag_tag_attributes") if "rag_tag_attributes" in nlp.pipe_names else None
+    ruler = nlp.get_pipe("tag_attributes") if "tag_attributes" in nlp.pipe_names else None
     if ruler is not None:
         out |= {attrs["LEMMA"] for (_, low), (_, attrs) in ruler.rules.items() if low == word and "LEMMA" in attrs}
     return frozenset(out)

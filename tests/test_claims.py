@@ -158,3 +158,70 @@ def test_odd_replies_are_checked_without_crashing(claim_engine):
                                   "The new instructions for the oven are printed on its door."])
 def test_ordinary_sentences_are_not_instructions(text):
     assert not by_rule(text)
+
+
+def _grounding_sentences() -> tuple[list[str], list[dict]]:
+    """Every sentence of the grounding data's passages, claims and replies (sorted), and its
+    swapped-roles claim records."""
+    import json
+    from pathlib import Path
+
+    from rag.sentences import split_sentences
+
+    texts, swapped = set(), []
+    for f in sorted((Path(__file__).parent / "data").glob("grounding_*.jsonl")):
+        for line in f.read_text().splitlines():
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            swapped += [r] if r.get("kind") == "swapped_roles" else []
+            for key in ("passage", "claim", "reply", "instruction"):
+                t = r.get(key) or ""
+                texts.update(t[s:e] for s, e in split_sentences(t))
+    return sorted(texts), swapped
+
+
+def test_the_split_attribute_ruler_tags_as_spacys_own():
+    """The claim check's pipeline reads the attribute ruler's one-token rules by lookup: every
+    token of 400 sentences of the grounding data gets the same part of speech, lemma, morphology
+    and tag as from spaCy's own ruler (a separate copy of the pipeline)."""
+    from rag import claims, entities
+
+    texts, _ = _grounding_sentences()
+    texts = texts[:: max(1, len(texts) // 400)]
+    fast = claims.pipeline()
+    assert fast.pipe_names == ["tok2vec", "tagger", "parser", "tag_attributes", "attribute_rules", "lemmatizer"]
+    reference = entities.pipeline(exclude=("senter", "ner", "reference copy"))
+    assert "attribute_ruler" in reference.pipe_names and "tag_attributes" not in reference.pipe_names
+    pairs = [(x, y) for a, b in zip(reference.pipe(texts), fast.pipe(texts)) for x, y in zip(a, b)]
+    assert len(pairs) > 8000
+    differ = [(x.text, x.pos_, y.pos_, x.lemma_, y.lemma_) for x, y in pairs
+              if (x.pos_, x.lemma_, str(x.morph), x.tag_) != (y.pos_, y.lemma_, str(y.morph), y.tag_)]
+    assert differ == []
+
+
+def test_role_sentences_keep_every_sentence_with_the_claims_verb():
+    """Passage sentences left unparsed by the role check hold no verb of the claim: on the
+    swapped-roles claims of the grounding data, every passage sentence whose parse has a
+    who-did-what-to-whom with one of the claim's verbs is among :func:`role_sentences`, and a
+    sentence without such a verb is dropped."""
+    from rag import claims
+    from rag.sentences import split_sentences
+
+    _, swapped = _grounding_sentences()
+    checked = dropped = 0
+    for r in swapped:
+        verbs = {v for a, v, p in claims.triples(claims._doc(r["claim"])) if a and p}
+        if not verbs:
+            continue
+        sents = [r["passage"][s:e] for s, e in split_sentences(r["passage"])]
+        kept = claims.role_sentences(r["claim"], sents)
+        for s in sents:
+            if any(v in verbs for _, v, _ in claims.triples(claims._doc(s))):
+                assert s in kept, (r["claim"], s)
+                checked += 1
+        dropped += len(sents) - len(kept)
+    assert checked >= 10 and dropped >= 10
+    assert claims.role_sentences("The Broncos defeated the Panthers.", ["The Panthers lost to the Broncos."]) == []
+    assert claims.role_sentences("The Broncos defeated the Panthers.",
+                                 ["The Panthers were defeated by the Broncos."]) != []
