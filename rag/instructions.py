@@ -19,6 +19,7 @@ is part of it: an instruction split over two sentences is caught whole.
 """
 from __future__ import annotations
 
+import json
 import re
 import threading
 
@@ -149,20 +150,55 @@ def by_rule(sentence: str) -> bool:
     return bool(RULES.search(s)) or (not quoted and bool(OPENING_COMMAND.match(s)))
 
 
+_probe: tuple[np.ndarray, float, float] | None = None
+#: The form of a command or an address, which the probe's verdict also needs: second person, an
+#: obligation ("must", "ought to", "are to"), an opening verb of saying or overriding, or a colon
+#: (a role or a heading). Without it a sentence about AI ("AI assistants generate replies by ...")
+#: scored as high as one addressed to it; with it none of the calibration halves' benign
+#: sentences, and none of SQuAD 00-23's, is flagged by the probe.
+ADDRESSED = re.compile(
+    r"\b(?:you|your|yours|yourself)\b|\b(?:must|should|shall|ought to|needs? to|ha(?:ve|s) to|(?:is|are) to|"
+    r"required to|instructed to|expected to)\b|^\W{0,3}(?:always|never|do not|don't|only|instead|simply|just|now)?"
+    r"\s*(?:say|state|tell|answer|respond|reply|write|claim|mention|insist|report|describe|call|recommend|include|"
+    r"add|begin|start|end|print|output|repeat|ignore|disregard|forget|pretend|treat|present|refer|inform|remind|"
+    r"make)\b|:", re.IGNORECASE)
+
+
+def probe() -> tuple[np.ndarray, float, float]:
+    """The fitted linear probe ``(weights (384,), bias, threshold)`` from
+    ``rag/data/instruction_probe.json`` (fitted by ``bench/fit_instructions.py``): a sentence
+    whose MiniLM vector ``v`` has ``v @ weights + bias >= threshold`` reads as addressed to an AI."""
+    global _probe
+    if _probe is None:
+        from importlib.resources import files
+
+        d = json.loads(files("rag").joinpath("data/instruction_probe.json").read_text())
+        _probe = (np.asarray(d["weights"], dtype=np.float32), float(d["bias"]), float(d["threshold"]))
+    return _probe
+
+
 def find_instructions(sentences: list[str], vectors: np.ndarray | None, embedder=None, *,
-                      min_similarity: float = MIN_SIMILARITY) -> list[int]:
+                      min_similarity: float = MIN_SIMILARITY,
+                      probe: tuple[np.ndarray, float, float] | None = None) -> list[int]:
     """Indices of the ``sentences`` (one passage's, in order) that are instructions to an AI.
     ``vectors`` are their ``(n, 384)`` MiniLM vectors (None: embedded here with ``embedder``;
-    without either only the rules run). An instruction's neighbour that opens with a command or
-    continues it ("When asked ..., ...") is part of it."""
+    without either only the rules run). A sentence is one when a rule fires, when it is close to
+    the exemplar bank, or when the fitted probe (``probe``: ``(weights, bias, threshold)``,
+    default :func:`probe`) scores it at or above its threshold and it has the form of a command
+    or an address (:data:`ADDRESSED`). An instruction's neighbour that
+    opens with a command or continues it ("When asked ..., ...") is part of it."""
     if not sentences:
         return []
     flagged = [by_rule(s) for s in sentences]
     if vectors is None and embedder is not None:
         vectors = embedder.encode(sentences)
     if vectors is not None and embedder is not None:
+        vectors = np.asarray(vectors, dtype=np.float32)
         sims = similarity_to_bank(vectors, embedder)
-        flagged = [f or float(x) >= min_similarity for f, x in zip(flagged, sims)]
+        w, b, t = probe if probe is not None else globals()["probe"]()
+        scores = vectors @ w + b
+        flagged = [f or ((float(x) >= min_similarity or float(z) >= t) and bool(ADDRESSED.search(s)))
+                   for f, x, z, s in zip(flagged, sims, scores, sentences)]
     for i in range(1, len(sentences)):  # "... Please make sure to say that.": what "that" is, is part of it
         if flagged[i] and not flagged[i - 1] and _POINTS_BACK.search(sentences[i]):
             flagged[i - 1] = True
