@@ -291,7 +291,7 @@ def months(text: str) -> set[int]:
 
 
 _docs: dict[str, object] = {}
-_triples: dict[str, list] = {}  # claim text -> its triples (cleared with _docs)
+_triples: dict[str, list] = {}  # claim text -> its role frames (cleared with _docs)
 _DOCS_MAX = 4096
 
 
@@ -318,16 +318,17 @@ def prepare(texts: list[str]) -> None:
 
 
 def needs_roles(claim: str) -> bool:
-    """True when ``claim`` names both who acted and on whom (its roles must then be checked
-    against the passage's parse)."""
-    return any(a and p for a, _, p in _claim_triples(claim))
+    """True when ``claim`` gives a verb two roles (who acted and on whom, or to, from or with
+    whom): its roles must then be checked against the passage's parse."""
+    return bool(_claim_frames(claim))
 
 
-def _claim_triples(claim: str) -> list[tuple[frozenset, str, frozenset]]:
-    """:func:`triples` of ``claim`` (no title), once per claim text (cached with its doc)."""
+def _claim_frames(claim: str) -> list[tuple[str, dict[str, frozenset]]]:
+    """The :func:`frames` of ``claim`` (no title) with two roles or more, once per claim text
+    (cached with its doc)."""
     found = _triples.get(claim)
     if found is None:
-        found = _triples[claim] = triples(_doc(claim))
+        found = _triples[claim] = [(v, r) for v, r in frames(_doc(claim)) if len(r) >= 2]
     return found
 
 
@@ -345,7 +346,7 @@ def role_sentences(claim: str, sentences: list[str]) -> list[str]:
     no roles. A word's possible lemmas are every form the spaCy lemmatizer's own tables could give
     it (exceptions, suffix rules, the attribute rules' lemmas), so no sentence the check would
     use is left out."""
-    verbs = {v for a, v, p in _claim_triples(claim) if a and p}
+    verbs = {v for v, _ in _claim_frames(claim)}
     if not verbs:
         return []
     return [x for x in sentences if any(_lemmas(w) & verbs for w in _TOKEN.findall(x.lower().replace("’", "'")))]
@@ -405,76 +406,174 @@ def _named_in(name: str, haystack: str) -> bool:
     return len(words) > 1 and any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", haystack) for w in words)
 
 
+def _name(tok) -> str:
+    """``tok`` with the words that name it: its proper-noun compounds ("Genghis Khan"); for a
+    common noun with a capitalised modifier, the modifier alone ("Italian forces" -> "italian",
+    as "the Italians"), as a :func:`_key`."""
+    mods = [c for c in tok.children if c.i < tok.i and (
+        (c.dep_ == "compound" and c.pos_ == "PROPN") or (c.dep_ == "amod" and c.text[:1].isupper()))]
+    if tok.pos_ == "NOUN" and mods:  # "Hungarian forces", "Hungarian troops": the side is the name
+        return _key(fold(" ".join(t.text for t in mods)))
+    return _key(fold(" ".join(t.text for t in sorted([*mods, tok], key=lambda t: t.i))))
+
+
 def _who(tok) -> frozenset[str]:
-    """Keys of the named thing a subject or object token stands for: the noun, the last word of
-    its name, and its apposition ("the champion Denver Broncos" -> {"champion", "broncos"});
-    empty for a pronoun."""
+    """Keys of the named thing a subject or object token stands for: the noun or name with its
+    name words (:func:`_name`), and its apposition ("the champion Denver Broncos" -> {"champion",
+    "denver broncos"}); empty for a pronoun. Two keys name the same thing when the words of one
+    are among the other's (:func:`_meet`)."""
     if tok.pos_ not in ("PROPN", "NOUN") or not tok.text[:1].isalpha():
         # "defeated the Denver Broncos 24–10": the parser may hang the name on the score
         names = [c for c in tok.children if c.pos_ == "PROPN" and c.dep_ in ("compound", "nmod", "appos", "amod")]
         return frozenset({_key(fold(names[-1].text))}) if names else frozenset()
     names = [t for t in [tok, *(c for c in tok.children if c.dep_ == "appos")] if t.pos_ == "PROPN"]
-    return frozenset(_key(fold(t.text)) for t in (names or [tok]))
+    return frozenset(_name(t) for t in (names or [tok]))
 
 
-def triples(doc, title: str = "") -> list[tuple[frozenset, str, frozenset]]:
-    """``(actor keys, verb lemma, patient keys)`` for each verb of ``doc`` (spaCy's dependency
-    parse): active "A defeated B" and passive "B was defeated by A" (or "B, defeated by A") both
-    give ``({a}, "defeat", {b})``. Keys as :func:`_who`; a relative pronoun stands for the noun
-    it follows ("Saint-Pierre, who succeeded Marin"), "he"/"she" for the article's ``title`` (the
-    person it is about); other pronouns give an empty set."""
+def _meet(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Some key of ``a`` and some key of ``b`` name the same thing: the words of one are all
+    words of the other ("newton" and "cam newton"; not "genghis khan" and "ogedei khan")."""
+    return any(x == y or set(x.split()) <= set(y.split()) or set(y.split()) <= set(x.split())
+               for x in a for y in b)
+
+
+_PRONOUNS = ("he", "she", "it", "they")
+
+
+def _slot(tok, owner: bool = True) -> frozenset[str]:
+    """Keys of a role's noun (:func:`_who`) with what pins it down: its named possessor when
+    ``owner`` ("Lindzen's criticisms" -> {"criticisms", "lindzen"}; not for an actor: "X's deputy
+    Y" acts as Y) and its "of" object, one level ("the care of his brother, Bob" -> {"care",
+    "brother", "bob"}; "the authorities of Malindi" -> {"authorities", "malindi"})."""
+    keys = set(_who(tok))
+    for c in tok.children:
+        if owner and c.dep_ == "poss" and c.pos_ == "PROPN":
+            keys |= _who(c)
+        elif c.dep_ == "prep" and c.lower_ == "of":
+            keys |= {k for g in c.children if g.dep_ == "pobj" for k in _who(g)}
+    return frozenset(keys)
+
+
+def frames(doc, title: str = "") -> list[tuple[str, dict[str, frozenset]]]:
+    """``(verb lemma, {role: keys})`` for each verb of ``doc`` (spaCy's dependency parse). Roles:
+    ``actor`` and ``patient`` (active "A defeated B" and passive "B was defeated by A", or "B,
+    defeated by A", alike) and ``prep:<preposition>`` for each prepositional object ("bought the
+    chain from Burmah": ``prep:from``). Keys as :func:`_who`, a role's possessor and "of" object
+    added (:func:`_slot`). A relative pronoun stands for the noun it follows ("Saint-Pierre, who
+    succeeded Marin"); a subject pronoun for the subject of the clause it is joined to ("Hydro
+    acquired ... and later it bought ...") or of the clause it follows ("Before X died, he
+    assigned ..."), else "he"/"she" for the article's ``title`` (the person it is about); other
+    pronouns give no keys."""
     topic = frozenset({_key(fold(_PAREN_TITLE.sub("", title)))}) if title.strip() else frozenset()
 
-    def who(tok, verb):
+    def subject_of(verb):
+        return next((c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+
+    def who(tok, verb, owner=True):
         if tok.lower_ in ("who", "which", "that") and verb.dep_ == "relcl":
             return _who(verb.head)
+        if tok.lower_ in _PRONOUNS and tok.dep_ == "nsubj":
+            if verb.dep_ in ("conj", "advcl") and verb.head.pos_ in ("VERB", "AUX"):
+                s = subject_of(verb.head)
+                if s is not None and s.lower_ not in _PRONOUNS and _who(s):
+                    return _who(s)
+            for c in verb.children:
+                if c.dep_ == "advcl" and c.i < tok.i:
+                    s = subject_of(c)
+                    if s is not None and s.pos_ == "PROPN":
+                        return _who(s)
         if tok.lower_ in ("he", "she") and topic:
             return topic
-        return _who(tok)
+        return _slot(tok, owner)
 
     out = []
     for v in doc:
         if v.pos_ not in ("VERB", "AUX") or v.dep_ in ("aux", "auxpass"):
             continue
-        actor = patient = frozenset()
+        roles: dict[str, frozenset] = {}
         for c in v.children:
             if c.dep_ == "nsubj":
-                actor = who(c, v)
+                roles["actor"] = who(c, v, False)
             elif c.dep_ in ("nsubjpass", "dobj"):
-                patient = who(c, v)
+                roles["patient"] = who(c, v)
+                for g in c.children:  # "bought the chain from Burmah": the parser may hang it on the object
+                    obj = next((x for x in g.children if x.dep_ == "pobj"), None) if g.dep_ == "prep" else None
+                    if obj is not None and g.lower_ != "of" and obj.lower_ not in _PRONOUNS:
+                        roles.setdefault("prep:" + g.lower_, _slot(obj))
             elif c.dep_ == "agent":
-                actor = next((who(g, v) for g in c.children if g.dep_ == "pobj"), actor)
-        if v.dep_ in ("acl", "relcl") and v.tag_ == "VBN" and not patient:
-            patient = _who(v.head)  # "Lugosi, played by Landau": the participle's head is its patient
-        if actor or patient:
-            out.append((actor, v.lemma_.lower(), patient))
+                roles["actor"] = next((who(g, v, False) for g in c.children if g.dep_ == "pobj"), roles.get("actor", frozenset()))
+            elif c.dep_ == "prep":
+                obj = next((g for g in c.children if g.dep_ == "pobj"), None)
+                if obj is not None and obj.lower_ not in _PRONOUNS:
+                    roles["prep:" + c.lower_] = _slot(obj)
+        if v.dep_ in ("acl", "relcl") and v.tag_ == "VBN" and not roles.get("patient"):
+            # "Lugosi, played by Landau": the participle's head is its patient; the parser may
+            # hang it on a noun further left ("his relationship with Bela Lugosi, played by ..."),
+            # so the name right before the comma counts too
+            near = frozenset()
+            j = v.i - 1
+            while j >= 0 and v.doc[j].is_punct:
+                j -= 1
+            if j >= 0 and j != v.head.i and v.doc[j].pos_ == "PROPN":
+                near = _who(v.doc[j])
+            roles["patient"] = _who(v.head) | near
+        roles = {k: r for k, r in roles.items() if r}
+        if roles:
+            out.append((v.lemma_.lower(), roles))
     return out
+
+
+def triples(doc, title: str = "") -> list[tuple[frozenset, str, frozenset]]:
+    """``(actor keys, verb lemma, patient keys)`` of each of :func:`frames`, empty where a role
+    is missing: active "A defeated B" and passive "B was defeated by A" both give
+    ``({a}, "defeat", {b})``."""
+    return [(r.get("actor", frozenset()), v, r.get("patient", frozenset())) for v, r in frames(doc, title)]
 
 
 _PAREN_TITLE = re.compile(r"\s*\([^)]*\)")
 
 
-def _roles_differ(claim_triples: list, passage_doc, title: str = "") -> str | None:
+def _say(verb: str, roles: dict[str, frozenset]) -> str:
+    """A frame as words: "norsk hydro buy chain from burmah"."""
+    parts = [min(roles["actor"])] if "actor" in roles else []
+    parts.append(verb)
+    if "patient" in roles:
+        parts.append(min(roles["patient"]))
+    parts += [f"{k[5:]} {min(r)}" for k, r in roles.items() if k.startswith("prep:")]
+    return " ".join(parts)
+
+
+def _roles_differ(claim_frames: list, passage_doc, title: str = "") -> str | None:
     """How the passage's who-did-what-to-whom (``passage_doc``) contradicts the claim's
-    (``claim_triples``, from :func:`triples`): the same verb with actor and patient swapped, or
-    with the same patient and another named actor; None when it does not."""
-    p_triples = triples(passage_doc, title)
-    for actor, verb, patient in claim_triples:
-        for pa, pverb, pp in p_triples:
-            if verb != pverb or not (actor and patient and pa and pp):
+    (``claim_frames``, from :func:`frames`), for the same verb: two roles exchanged (actor and
+    patient, or a role and a prepositional object: "replaced Beijing with Taipei" for "replaced
+    Taipei with Beijing"), or the same patient with another named actor, one the passage gives no
+    role of that verb; None when it does not."""
+    p_frames = frames(passage_doc, title)
+    for verb, cr in claim_frames:
+        for pverb, pr in p_frames:
+            if verb != pverb:
                 continue
-            if actor & pp and patient & pa and not actor & pa:
-                return f"{min(pa)} {verb} {min(pp)}, not the other way round"
-            if patient & pp and not actor & pa and not actor & pp:
+            shared = [k for k in cr if k in pr]
+            for i, a in enumerate(shared):
+                for b in shared[i + 1:]:
+                    if _meet(cr[a], pr[b]) and _meet(cr[b], pr[a]) and not (_meet(cr[a], pr[a]) and _meet(cr[b], pr[b])):
+                        return f"{_say(pverb, pr)}, not the other way round"
+            actor, patient = cr.get("actor"), cr.get("patient")
+            pa, pp = pr.get("actor"), pr.get("patient")
+            if actor and patient and pa and pp and _meet(patient, pp) and not _meet(actor, pa) and not any(
+                    _meet(actor, r) for r in pr.values()):
                 return f"{min(pa)} {verb} {min(pp)}, not {min(actor)}"
     return None
 
 
 def _key(name: str) -> str:
-    """An entity reduced to its last word, possessive aside, to match "the Denver Broncos" with
-    "Broncos" and "George Westinghouse's" with "Westinghouse"."""
+    """An entity's words, lower case, without a possessive and with a plural demonym made
+    singular ("George Westinghouse's" -> "george westinghouse", "the Ethiopians" -> "the
+    ethiopian"), to be compared with :func:`_meet`."""
     words = re.findall(r"[\w-]+", re.sub(r"['’]s\b", "", name))
-    return words[-1] if words else name
+    words = [w[:-1] if len(w) > 4 and w.endswith("ans") else w for w in words if w not in ("the", "a", "an")]
+    return " ".join(words) if words else name
 
 
 def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[str] | None = None,
@@ -552,7 +651,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if needs_roles(claim):  # only a claim that says who did what to whom
         with_verb = role_sentences(claim, nears)
         prepare(with_verb)
-        said = next((x for x in (_roles_differ(_claim_triples(claim), _doc(n), title) for n in with_verb) if x), None)
+        said = next((x for x in (_roles_differ(_claim_frames(claim), _doc(n), title) for n in with_verb) if x), None)
     if said:
         reasons.append(f"the roles are swapped: in the passage, {said}")
     return list(dict.fromkeys(reasons))

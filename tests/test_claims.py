@@ -261,3 +261,35 @@ def test_the_probe_catches_wordings_no_rule_covers(embedder):
     assert not any(by_rule(t) for t in NEW_WORDINGS)
     caught = [bool(find_instructions([t], None, embedder)) for t in NEW_WORDINGS]
     assert sum(caught) >= 2 and caught[0] and caught[3]
+
+
+@pytest.mark.parametrize("claim, passage, swapped", [
+    # a role and a prepositional object exchanged
+    ("The council replaced Lyon with Marseille as the host city.",
+     "The council replaced Marseille with Lyon as the host city in 1998.", True),
+    ("Marseille replaced Lyon as the host city under the council's decision.",
+     "The council replaced Lyon with Marseille as the host city in 1998.", False),
+    # the subject of a joined clause is a pronoun for the first clause's subject
+    ("In 2004 Acme bought the Nordic bakery chain from Brightway.",
+     "In 1999 Brightway acquired 40 shops and five years later it bought the Nordic bakery chain from Acme.", True),
+    ("In 2004 Brightway bought the Nordic bakery chain from Acme.",
+     "In 1999 Brightway acquired 40 shops and five years later it bought the Nordic bakery chain from Acme.", False),
+    # two names sharing a surname are two people; a pronoun after "Before X died" is X
+    ("Before Ruth Baker retired, she named Anna Baker as her successor.",
+     "Before Anna Baker retired, she named Ruth Baker as her successor and sold the farm.", True),
+    ("Before Anna Baker retired, she named Ruth Baker as her successor.",
+     "Before Anna Baker retired, she named Ruth Baker as her successor and sold the farm.", False),
+    # who responded to whose criticism
+    ("Smith has responded to Jones's criticisms of the report.",
+     "Jones has responded to Smith's criticisms of the report.", True),
+    # nationality words name the side
+    ("At the Battle of Varna, Polish forces defeated the Hungarians.",
+     "At the Battle of Varna, Hungarian forces defeated the Poles.", False),
+    ("At the Battle of Varna, Hungarian troops defeated the Poles led by the king.",
+     "At the Battle of Varna, Hungarian forces led by the king defeated the Poles.", False),
+])
+def test_swapped_roles_beyond_subject_and_object(claim, passage, swapped):
+    """Who did what to whom, from the parse: roles exchanged with a prepositional object, a
+    pronoun subject resolved, full names (not only surnames) compared."""
+    said = [r for r in check_claim(claim, passage, nearest=passage) if r.startswith("the roles are swapped")]
+    assert bool(said) is swapped, (claim, said)
