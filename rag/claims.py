@@ -239,6 +239,51 @@ def dates(text: str) -> list[tuple[int | None, int, int | None]]:
     return [d for _, _, d in sorted(found)]
 
 
+_YEAR = re.compile(r"(?<![\w.,])(1[0-9]{3}|20[0-9]{2})(?![\w])")
+#: A year given relative to the last one written: "the following year", "three years later".
+_RELATIVE_YEAR = re.compile(
+    r"\b(?:(?:in|of|during|by)\s+)?(?:(the same|that|the following|the next|the previous|the preceding)\s+year"
+    r"|the year (after|before)|(a|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+years?\s+"
+    r"(later|after|afterwards|earlier|before))\b", re.I)
+
+
+def relative_years(text: str) -> list[tuple[int, int]]:
+    """``(year, offset)`` for each year ``text`` gives relative to the last year written before it
+    ("In 1599 the company was set up and chartered in the following year" -> [(1600, 53)]), or to
+    the last relative year after it ("... the following year. In June of the same year ..." is
+    that following year): "the same year", "that year", "the following/next year", "the previous
+    year", "the year after/before", "five years later/earlier"."""
+    out: list[tuple[int, int]] = []
+    for m in _RELATIVE_YEAR.finditer(text):
+        written = list(_YEAR.finditer(text[: m.start()]))
+        if out and (not written or written[-1].start() < out[-1][1]):
+            base = out[-1][0]  # "sold the following year ... in June of the same year": the year before
+        elif written:
+            base = int(written[-1].group(1))
+        else:
+            continue
+        which, side, count, way = m.group(1), m.group(2), m.group(3), m.group(4)
+        if which:
+            step = {"the same": 0, "that": 0, "the following": 1, "the next": 1}.get(which.lower(), -1)
+        elif side:
+            step = 1 if side.lower() == "after" else -1
+        else:
+            n = int(count) if count.isdigit() else 1 if count.lower() in ("a", "one") else _NUMBER_WORDS[count.lower()]
+            step = n if way.lower() in ("later", "after", "afterwards") else -n
+        out.append((base + step, m.start()))
+    return out
+
+
+def _relative_dates(text: str) -> list[tuple[int, int, None]]:
+    """A month named next to a relative year ("in March of the same year") as a date of that year."""
+    out = []
+    for year, at in relative_years(text):
+        for m in re.finditer(r"\b" + _MONTH_RE + r"\b", text[max(0, at - 20): at + 40], re.I):
+            if m.group(0)[0].isupper():
+                out.append((year, _MONTHS[m.group(1).lower()[:3]], None))
+    return out
+
+
 def _show(d: tuple) -> str:
     y, m, day = d
     name = _MONTH_NAMES[m - 1]
@@ -592,6 +637,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     cdoc = _doc(claim)
     # numbers (dates' days and years included) and ordinals
     p_nums, c_nums = numbers(passage + " " + title, lenient=True), numbers(claim)
+    p_nums |= {float(y) for y, _ in relative_years(passage)}
     # the claim's ordinals: digits ("5th") and what spaCy reads as one ("fifth title", not "had
     # first intended"); the passage's: every form (lenient)
     c_ords = {int(m.group(1)) for m in _ORD_DIGITS.finditer(claim)} | {
@@ -615,7 +661,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if bad_ord:
         reasons.append(f"the passage gives no ordinal {', '.join(map(str, bad_ord))}"
                        + (f" (it gives {', '.join(map(str, sorted(p_ords)))})" if p_ords else ""))
-    p_dates = dates(passage)
+    p_dates = dates(passage) + _relative_dates(passage)
     for d in dates(claim):
         if p_dates and not any(_compatible(d, pd) for pd in p_dates):
             reasons.append("the passage gives no such date (it gives "

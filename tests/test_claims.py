@@ -293,3 +293,16 @@ def test_swapped_roles_beyond_subject_and_object(claim, passage, swapped):
     pronoun subject resolved, full names (not only surnames) compared."""
     said = [r for r in check_claim(claim, passage, nearest=passage) if r.startswith("the roles are swapped")]
     assert bool(said) is swapped, (claim, said)
+
+
+def test_years_given_relative_to_an_earlier_one():
+    """'the following year', 'of the same year', 'three years later' are years of the passage,
+    counted from the last year written before them; another year is still caught."""
+    passage = ("The mill opened in 1871 and was sold in the following year. A fire struck in June of the "
+               "same year, and three years later the town bought the site.")
+    assert check_claim("The mill was sold in 1872.", passage) == []
+    assert check_claim("A fire struck the mill in June 1872.", passage) == []
+    assert check_claim("The town bought the site in 1875.", passage) == []
+    assert any("1873" in r for r in check_claim("The mill was sold in 1873.", passage))
+    assert any("June 1871" in r for r in check_claim("A fire struck the mill in June 1871.", passage))
+    assert check_claim("The mill was sold in 1872.", "The mill was sold in the following year.") != []
