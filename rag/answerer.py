@@ -22,7 +22,7 @@ the citation marker of that passage. How the answer is built:
    other article of a question that names two (a comparison), the article a question names when
    the lead comes from another (a bridge), the second answer type of a
    two-part question ("when and where"), or, when the lead holds no answer of the type asked
-   for, the best sentence that does. No filler.
+   for, the best sentence that does (for "why", that sentence stating a cause leads). No filler.
 5. **Short answer.** When the question expects a type, the entity of that type in the lead sentence
    nearest the question's words is :attr:`rag.types.Answer.short_answer`, with its offsets in the
    cited passage and in the answer text.
@@ -388,6 +388,12 @@ class ExtractiveAnswerer:
                          and c.logit >= lead.logit - self.add_margin]
                 if typed:
                     add(max(typed, key=lambda c: c.logit))
+                    if qt is REASON and picked[-1].typed:
+                        # "why": the sentence that states a cause is the answer, so it leads (on
+                        # SQuAD 00-23 this lifted why-questions' lead_hit 0.770 -> 0.787 and hurt
+                        # nothing; for other types leading with the typed sentence lowered
+                        # lead_hit 0.767 -> 0.760, so there the likelier sentence leads)
+                        picked.insert(0, picked.pop())
             for other in expected_types(question)[1:]:
                 if not any(lab in other.labels for c in picked for lab in self._labels(c)):
                     found = [c for c in cands if c not in picked and self._has_labels(c, other)]

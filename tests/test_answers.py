@@ -97,3 +97,11 @@ def test_follow_up_carries_subject(engine):
     a = engine.ask("When was he elected?", history=history)
     assert "Meng Hongwei" in a.standalone_question
     assert any("November 2016" in p.chunk.text for p in a.passages[:3])
+
+
+def test_a_why_question_leads_with_the_sentence_stating_the_cause(engine):
+    """'Why ...?' is answered by a sentence that states a cause ("results from"): when the likelier
+    sentence states none, the causal one within reach leads."""
+    a = engine.ask("Why is Taiwan still denied observer status at Interpol?")
+    lead = a.text[: a.text.index("[1]")]
+    assert "results from China blocking the decision" in lead, a.text
