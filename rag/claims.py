@@ -304,13 +304,15 @@ def _affirmed(text: str) -> str:
     return _NOT_UNTIL.sub(" ", text)
 
 
-def _negated_words(claim: str) -> set[str]:
-    """Stems of the content words right after each negation in ``claim`` ("did not play in" ->
-    {"play"})."""
+def _negated_words(claim: str, first: bool = False) -> set[str]:
+    """Stems of the two words right after each negation in ``claim``, auxiliaries and the like
+    skipped ("did not play in" -> {"play", "in"}); with ``first``, only the first of them that
+    has three letters or more (the verb it denies: "hasn't yet cut its" -> {"cut"})."""
     out = set()
     claim = _affirmed(claim)
     for m in _NEGATION.finditer(claim):
-        words = [w for w in _WORD.findall(fold(claim[m.end():m.end() + 60])) if w not in _AUX][:2]
+        words = [w for w in _WORD.findall(fold(claim[m.end():m.end() + 60])) if w not in _AUX]
+        words = [w for w in words if len(w) >= 3][:1] if first else words[:2]
         out |= {stem(w) for w in words}
     return out
 
@@ -682,16 +684,22 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
             reasons.append(f"the passage does not name {t.text}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
+    negated = _negated_words(claim) if c_neg else set()
+    agree = True
     if c_neg:  # what the claim negates must be negated in some sentence of the passage
-        negated = _negated_words(claim)
         agree = any(_NEGATION.search(_affirmed(x)) and (not negated or negated & _negated_words(x))
                     for x in (sentences if sentences is not None else split_passage(passage)))
-    else:  # the claim affirms: the sentences most like it must not negate what it states
-        words = {stem(w) for w in _WORD.findall(fold(claim))}
-        agree = not any(_NEGATION.search(_affirmed(x)) and _negated_words(x) & words for x in nears[:1])
-    if not agree:
-        reasons.append("the passage states the opposite (a negation)" if c_neg
-                       else "the passage states it with a negation")
+    if agree:  # what it affirms (out of its negations' reach) the sentence most like it must not negate
+        # (a claim that also negates something is held to the verb each negation of the
+        # sentence denies: the claim negates "representatives" and affirms "cut", the passage
+        # "hasn't yet cut")
+        words = {stem(w) for w in _WORD.findall(fold(claim))} - negated
+        affirmed = not any(_NEGATION.search(_affirmed(x)) and (_negated_words(x, first=c_neg) - negated) & words
+                           for x in nears[:1])
+        if not affirmed:
+            reasons.append("the passage states it with a negation")
+    else:
+        reasons.append("the passage states the opposite (a negation)")
     # roles: who did what to whom
     said = None
     if needs_roles(claim):  # only a claim that says who did what to whom

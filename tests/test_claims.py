@@ -306,3 +306,18 @@ def test_years_given_relative_to_an_earlier_one():
     assert any("1873" in r for r in check_claim("The mill was sold in 1873.", passage))
     assert any("June 1871" in r for r in check_claim("A fire struck the mill in June 1871.", passage))
     assert check_claim("The mill was sold in 1872.", "The mill was sold in the following year.") != []
+
+
+def test_a_claim_that_negates_one_thing_is_still_held_to_what_it_affirms():
+    """A negation elsewhere in the claim ("no seats") does not excuse affirming what the passage
+    denies ("hasn't yet closed"); the same negation in both stays consistent."""
+    passage = ("While the company hasn't yet closed its Leeds office, it is likely that it will, given that "
+               "it now has no seats on the regional board.")
+    said = check_claim("The company has already closed its Leeds office, given that it now has no seats on the "
+                       "regional board.", passage, nearest=passage)
+    assert "the passage states it with a negation" in said
+    assert check_claim("The company has not yet closed its Leeds office, as it now has no seats on the regional "
+                       "board.", passage, nearest=passage) == []
+    assert check_claim("Ana said she had not seen such a surge in her career.",
+                       "Ana said: 'I haven't seen a surge like it in my long career.'",
+                       nearest="Ana said: 'I haven't seen a surge like it in my long career.'") == []
