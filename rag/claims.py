@@ -17,8 +17,12 @@ it: a wrong score ("31–7" for 24–10), date, place, ordinal or name, a negati
 - **polarity**: a negation ("not", "n't", "never", "no longer", "no", "failed to", ...) in the
   claim and not in the passage sentence most like it, or the other way round;
 - **roles**: who did what to whom, from spaCy's dependency parse of the claim and of the passage
-  sentence most like it (actor and patient of each verb, a passive "was defeated by" read as the
-  active): the same verb with actor and patient swapped, or the same patient with another actor.
+  sentences most like it (actor, patient and prepositional objects of each verb, a passive "was
+  defeated by" read as the active, :func:`frames`): the same verb with two roles exchanged, the
+  same patient with another actor, or the verb's named subject another person than the passage's
+  ("Wang spoke" where Kerry did);
+- **relative years**: "the following year", "in March of the same year" count as the years they
+  stand for (:func:`relative_years`).
 
 Each failure is a short reason such as "the passage gives 24–10, not 31–7". Tags and the parse
 of the claim and of the passage sentences most like it come from spaCy's ``en_core_web_sm``
@@ -590,6 +594,32 @@ def _say(verb: str, roles: dict[str, frozenset]) -> str:
     return " ".join(parts)
 
 
+def _named_actors(doc) -> list[tuple[str, str]]:
+    """``(verb lemma, name key)`` for each verb of ``doc`` whose subject is a proper name
+    ("Kerry spoke about ..." -> [("speak", "kerry")])."""
+    return [(t.head.lemma_.lower(), _name(t)) for t in doc
+            if t.dep_ == "nsubj" and t.pos_ == "PROPN" and t.head.pos_ in ("VERB", "AUX")]
+
+
+def _other_actor(claim: str, nearest: str, sentences: list[str]) -> str | None:
+    """Who did it, when the claim names another: the passage sentence most like the claim
+    (``nearest``) has a named subject for the claim's verb and the claim's named subject is the
+    subject of that verb in none of the passage's ``sentences`` ("Wang Yang spoke about ..."
+    where the passage has "Kerry spoke about ..."). None when it agrees or cannot tell."""
+    for verb, name in _named_actors(_doc(claim)):
+        if not any(verb in _lemmas(w) for w in _TOKEN.findall(nearest.lower().replace("’", "'"))):
+            continue
+        prepare([nearest])
+        theirs = [k for v, k in _named_actors(_doc(nearest)) if v == verb]
+        if not theirs or any(_meet({name}, {k}) for k in theirs):
+            continue
+        with_verb = [x for x in sentences if any(verb in _lemmas(w) for w in _TOKEN.findall(x.lower().replace("’", "'")))]
+        prepare(with_verb)
+        if not any(_meet({name}, {k}) for x in with_verb for v, k in _named_actors(_doc(x)) if v == verb):
+            return f"{theirs[0]} {verb}, not {name}"
+    return None
+
+
 def _roles_differ(claim_frames: list, passage_doc, title: str = "") -> str | None:
     """How the passage's who-did-what-to-whom (``passage_doc``) contradicts the claim's
     (``claim_frames``, from :func:`frames`), for the same verb: two roles exchanged (actor and
@@ -708,4 +738,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         said = next((x for x in (_roles_differ(_claim_frames(claim), _doc(n), title) for n in with_verb) if x), None)
     if said:
         reasons.append(f"the roles are swapped: in the passage, {said}")
+    else:
+        other = _other_actor(claim, nears[0], sentences if sentences is not None else split_passage(passage))
+        if other:
+            reasons.append(f"in the passage, {other}")
     return list(dict.fromkeys(reasons))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fake_openai import FakeOpenAI, source_text
-from rag.claims import check_claim, dates, numbers, ordinals
+from rag.claims import check_claim, dates, numbers, ordinals, split_passage
 from rag.instructions import by_rule, find_instructions
 
 SB = ("Super Bowl 50 was an American football game to determine the champion of the National Football League "
@@ -321,3 +321,19 @@ def test_a_claim_that_negates_one_thing_is_still_held_to_what_it_affirms():
     assert check_claim("Ana said she had not seen such a surge in her career.",
                        "Ana said: 'I haven't seen a surge like it in my long career.'",
                        nearest="Ana said: 'I haven't seen a surge like it in my long career.'") == []
+
+
+def test_a_claim_that_names_another_speaker_is_caught():
+    """'Wang spoke about ...' against 'Kerry spoke about ...': who did it is part of the fact;
+    a speaker the passage gives elsewhere with that verb is kept."""
+    passage = ("Kerry met Vice Premier Wang Yang in Washington. When delivering final remarks, Kerry spoke about "
+               "how the two countries need a shared understanding of state behaviour in cyberspace.")
+    sents = split_passage(passage)
+    said = check_claim("When delivering final remarks, Wang Yang spoke about how the two countries need a shared "
+                       "understanding of state behaviour in cyberspace.", passage, nearest=sents[1], sentences=sents)
+    assert any("kerry speak, not wang yang" in r for r in said), said
+    assert check_claim("When delivering final remarks, Kerry spoke about how the two countries need a shared "
+                       "understanding of state behaviour in cyberspace.", passage, nearest=sents[1], sentences=sents) == []
+    both = passage + " Wang Yang spoke about trade."
+    assert check_claim("Wang Yang spoke about trade.", both, nearest=split_passage(both)[1],
+                       sentences=split_passage(both)) == []
