@@ -321,6 +321,44 @@ def _negated_words(claim: str, first: bool = False) -> set[str]:
     return out
 
 
+def _denials(sentence: str) -> list[tuple[str, ...]]:
+    """For each negation of ``sentence``, the stems of the three words of three letters or more
+    after it, auxiliaries skipped ("does not carry out research nor ..." -> [("carry", "out",
+    "research")])."""
+    text = _affirmed(sentence)
+    out = []
+    for m in _NEGATION.finditer(text):
+        words = [w for w in _WORD.findall(fold(text[m.end():m.end() + 80])) if w not in _AUX and len(w) >= 3]
+        out.append(tuple(stem(w) for w in words[:3]))
+    return out
+
+
+#: Words that state the opposite of each other (verbs by lemma, adjectives as written): a claim
+#: with one where one of the two passage sentences most like it has the other (and no negation)
+#: says the opposite ("the referendum succeeded" for "failed", "accepted" for "rejected").
+ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("win", "lose"),
+            ("rise", "fall"), ("increase", "decrease"), ("allow", "forbid"), ("allow", "ban"), ("permit", "forbid"),
+            ("permit", "ban"), ("support", "oppose"), ("include", "exclude"), ("agree", "disagree"),
+            ("confirm", "deny"), ("acquit", "convict"), ("legal", "illegal"), ("strengthen", "weaken"),
+            ("expand", "shrink"), ("open", "close"), ("gain", "lose"), ("possible", "impossible"),
+            ("practical", "impractical"), ("able", "unable"), ("likely", "unlikely"), ("survive", "die"))
+
+
+def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
+    """``(the claim's word, the passage's opposite)`` when the claim (``cdoc``) uses a word of
+    :data:`ANTONYMS` and ``nearest`` (the passage sentence most like it) the other, neither both
+    nor with a negation; else None."""
+    if _NEGATION.search(_affirmed(nearest)):
+        return None
+    mine = {t.lemma_.lower() for t in cdoc} | {t.lower_ for t in cdoc}
+    theirs = {x for w in _TOKEN.findall(nearest.lower().replace("’", "'")) for x in (w, *_lemmas(w))}
+    for a, b in ANTONYMS:
+        for x, y in ((a, b), (b, a)):
+            if x in mine and y not in mine and y in theirs and x not in theirs:
+                return x, y
+    return None
+
+
 def split_passage(passage: str) -> list[str]:
     """The sentences of ``passage``."""
     return [passage[s:e] for s, e in split_sentences(passage)]
@@ -463,7 +501,7 @@ def _name(tok) -> str:
     as "the Italians"), as a :func:`_key`."""
     mods = [c for c in tok.children if c.i < tok.i and (
         (c.dep_ == "compound" and c.pos_ == "PROPN") or (c.dep_ == "amod" and c.text[:1].isupper()))]
-    if tok.pos_ == "NOUN" and mods:  # "Hungarian forces", "Hungarian troops": the side is the name
+    if tok.pos_ == "NOUN" and mods and not tok.text[:1].isupper():  # "Hungarian forces": the side is the name
         return _key(fold(" ".join(t.text for t in mods)))
     return _key(fold(" ".join(t.text for t in sorted([*mods, tok], key=lambda t: t.i))))
 
@@ -489,6 +527,9 @@ def _meet(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 _PRONOUNS = ("he", "she", "it", "they")
+#: Verbs whose subject and object are not actor and patient ("the prime has 22 million digits",
+#: "the number of digits is ..."): roles are read from them only when a name is the subject.
+_LIGHT_VERBS = frozenset({"be", "have"})
 
 
 def _slot(tok, owner: bool = True) -> frozenset[str]:
@@ -541,6 +582,12 @@ def frames(doc, title: str = "") -> list[tuple[str, dict[str, frozenset]]]:
     for v in doc:
         if v.pos_ not in ("VERB", "AUX") or v.dep_ in ("aux", "auxpass"):
             continue
+        if v.lemma_.lower() in _LIGHT_VERBS:  # only a named holder: "Stock, who has 40 years of ..."
+            subj = next((c for c in v.children if c.dep_ == "nsubj"), None)
+            if subj is not None and subj.lower_ in ("who", "that") and v.dep_ == "relcl":
+                subj = v.head
+            if subj is None or subj.pos_ != "PROPN":
+                continue
         roles: dict[str, frozenset] = {}
         for c in v.children:
             if c.dep_ == "nsubj":
@@ -726,8 +773,16 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         words = {stem(w) for w in _WORD.findall(fold(claim))} - negated
         affirmed = not any(_NEGATION.search(_affirmed(x)) and (_negated_words(x, first=c_neg) - negated) & words
                            for x in nears[:1])
+        if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
+            affirmed = not any(len(d) == 3 and set(d) <= words
+                               for x in (sentences if sentences is not None else split_passage(passage))
+                               for d in _denials(x))
         if not affirmed:
             reasons.append("the passage states it with a negation")
+        else:
+            opposite = next((o for o in (_antonym(cdoc, x) for x in nears[:2]) if o), None)
+            if opposite:
+                reasons.append(f"the passage says {opposite[1]}, not {opposite[0]}")
     else:
         reasons.append("the passage states the opposite (a negation)")
     # roles: who did what to whom
