@@ -350,7 +350,7 @@ def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
     nor with a negation; else None."""
     if _NEGATION.search(_affirmed(nearest)):
         return None
-    mine = {t.lemma_.lower() for t in cdoc} | {t.lower_ for t in cdoc}
+    mine = {_lemma(t) for t in cdoc if t.pos_ in ("VERB", "ADJ", "AUX")} | {t.lower_ for t in cdoc}
     theirs = {x for w in _TOKEN.findall(nearest.lower().replace("’", "'")) for x in (w, *_lemmas(w))}
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
@@ -402,8 +402,31 @@ def prepare(texts: list[str]) -> None:
     if len(_docs) + len(todo) > _DOCS_MAX:
         _docs.clear()
         _triples.clear()
-    for t, d in zip(todo, pipeline().pipe(todo)):
+    for t, d in zip(todo, pipeline().pipe(todo, disable=["lemmatizer"])):
         _docs[t] = d
+
+
+def _lemma(tok) -> str:
+    """``tok``'s lemma, lower case. The docs of :func:`prepare` skip the lemmatizer (its Python
+    loop over every token was a sixth of the check's time): the lemma the attribute rules set, or
+    else spaCy's rule lemmatizer for this one token (the same as the full pipeline gives)."""
+    if tok.lemma_:
+        return tok.lemma_.lower()
+    return _rule_lemma(tok.doc, tok.i).lower()
+
+
+def _rule_lemma(doc, i: int) -> str:
+    tok = doc[i]
+    key = (tok.orth, tok.pos, str(tok.morph))
+    found = _lemma_cache.get(key)
+    if found is None:
+        if len(_lemma_cache) > 65536:
+            _lemma_cache.clear()
+        found = _lemma_cache[key] = pipeline().get_pipe("lemmatizer").rule_lemmatize(tok)[0]
+    return found
+
+
+_lemma_cache: dict[tuple, str] = {}
 
 
 def needs_roles(claim: str) -> bool:
@@ -413,11 +436,20 @@ def needs_roles(claim: str) -> bool:
 
 
 def _claim_frames(claim: str) -> list[tuple[str, dict[str, frozenset]]]:
-    """The :func:`frames` of ``claim`` (no title) with two roles or more, once per claim text
-    (cached with its doc)."""
+    """The :func:`frames` of ``claim`` (no title) with an actor and a patient, or two roles that
+    name someone, once per claim text (cached with its doc)."""
     found = _triples.get(claim)
     if found is None:
-        found = _triples[claim] = [(v, r) for v, r in frames(_doc(claim)) if len(r) >= 2]
+        names = {_key(fold(w)) for w in re.findall(r"\b[A-Z][\w'’-]*", claim)}
+
+        def named(keys):
+            return any(k.split()[0] in names for k in keys if k)
+
+        # actor and patient, or two roles that name someone ("replaced Taipei with Beijing"):
+        # two common nouns in prepositions ("officials involved in corruption") have no swap
+        # worth a passage parse
+        found = _triples[claim] = [(v, r) for v, r in frames(_doc(claim)) if len(r) >= 2 and (
+            ("actor" in r and "patient" in r) or sum(named(x) for x in r.values()) >= 2)]
     return found
 
 
@@ -582,7 +614,7 @@ def frames(doc, title: str = "") -> list[tuple[str, dict[str, frozenset]]]:
     for v in doc:
         if v.pos_ not in ("VERB", "AUX") or v.dep_ in ("aux", "auxpass"):
             continue
-        if v.lemma_.lower() in _LIGHT_VERBS:  # only a named holder: "Stock, who has 40 years of ..."
+        if _lemma(v) in _LIGHT_VERBS:  # only a named holder: "Stock, who has 40 years of ..."
             subj = next((c for c in v.children if c.dep_ == "nsubj"), None)
             if subj is not None and subj.lower_ in ("who", "that") and v.dep_ == "relcl":
                 subj = v.head
@@ -617,7 +649,7 @@ def frames(doc, title: str = "") -> list[tuple[str, dict[str, frozenset]]]:
             roles["patient"] = _who(v.head) | near
         roles = {k: r for k, r in roles.items() if r}
         if roles:
-            out.append((v.lemma_.lower(), roles))
+            out.append((_lemma(v), roles))
     return out
 
 
@@ -644,8 +676,8 @@ def _say(verb: str, roles: dict[str, frozenset]) -> str:
 def _named_actors(doc) -> list[tuple[str, str]]:
     """``(verb lemma, name key)`` for each verb of ``doc`` whose subject is a proper name
     ("Kerry spoke about ..." -> [("speak", "kerry")])."""
-    return [(t.head.lemma_.lower(), _name(t)) for t in doc
-            if t.dep_ == "nsubj" and t.pos_ == "PROPN" and t.head.pos_ in ("VERB", "AUX")]
+    return [(_lemma(t.head), _name(t)) for t in doc if t.dep_ == "nsubj" and t.pos_ == "PROPN"
+            and t.head.pos_ in ("VERB", "AUX") and _lemma(t.head) not in _LIGHT_VERBS]
 
 
 def _other_actor(claim: str, nearest: str, sentences: list[str]) -> str | None:
