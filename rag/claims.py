@@ -288,6 +288,47 @@ def _relative_dates(text: str) -> list[tuple[int, int, None]]:
     return out
 
 
+_BOUND_TOKEN = re.compile(r"\d[\d,.]*\d|\d|[a-z]+")
+#: Words that follow an ordinal without being what it ranks.
+_NOT_COUNTED = frozenset({"the", "and", "of", "in", "on", "at", "to", "for", "by", "a", "an", "or", "per", "than",
+                          "from", "with", "as", "was", "were", "is", "are", "s", "th", "st", "nd", "rd"})
+
+
+def _counted(text: str) -> list[tuple[tuple[str, float], str, str]]:
+    """``((kind, value), stem of the thing ranked, the words as written)`` for each ordinal word
+    of ``text`` followed within three words by a content word ("the second Doctor Who serial" ->
+    (("ordinal", 2), "serial", "second doctor who serial"), and "doctor", "who"). (Numbers too
+    were tried: unit conversions, number words in several tokens and lists gave false alarms on
+    true paraphrases of the calibration halves.)"""
+    words = _BOUND_TOKEN.findall(fold(text).replace("’", "'"))
+    out = []
+    for i, w in enumerate(words):
+        if w not in _ORDINAL_WORDS:
+            continue
+        val = ("ordinal", float(_ORDINAL_WORDS[w]))
+        for j in range(i + 1, min(i + 4, len(words))):
+            x = words[j]
+            if x[0].isdigit() or x in _ORDINAL_WORDS or x in _NUMBER_WORDS:
+                break
+            if x not in _NOT_COUNTED and len(x) >= 3:
+                out.append((val, stem(x), " ".join(words[i:i + 4])))
+    return out
+
+
+def _misbound(claim: str, nearest: str) -> tuple[str, str] | None:
+    """``(the claim's words, the passage's)`` when the passage sentence most like the claim
+    (``nearest``) ties another ordinal to the thing the claim ranks ("the second Doctor
+    Who serial" for "the first ...", the claim's "first" being elsewhere in the passage), and never
+    the claim's own; else None."""
+    theirs = _counted(nearest)
+    for val, thing, said in _counted(claim):
+        same = [w for v, t, w in theirs if t == thing and v[0] == val[0]]
+        if same and not any(v == val and t == thing for v, t, _ in theirs):
+            other = next(w for v, t, w in theirs if t == thing and v[0] == val[0] and v != val)
+            return said, other
+    return None
+
+
 def _show(d: tuple) -> str:
     y, m, day = d
     name = _MONTH_NAMES[m - 1]
@@ -772,6 +813,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if bad_ord:
         reasons.append(f"the passage gives no ordinal {', '.join(map(str, bad_ord))}"
                        + (f" (it gives {', '.join(map(str, sorted(p_ords)))})" if p_ords else ""))
+    if nearest is not None and not bad_ord and not wrong:  # each there, but tied to another thing?
+        said = _misbound(claim, nears[0])
+        if said:
+            reasons.append(f"the passage gives {said[1]}, not {said[0]}")
     p_dates = dates(passage) + _relative_dates(passage)
     for d in dates(claim):
         if p_dates and not any(_compatible(d, pd) for pd in p_dates):

@@ -372,3 +372,18 @@ def test_opposites_and_denials_elsewhere_in_the_passage():
 ])
 def test_instruction_wordings_of_the_second_blind_set(text, expected):
     assert by_rule(text) is expected
+
+
+def test_an_ordinal_tied_to_another_thing_is_caught():
+    """'the first serial' where the sentence most like the claim says 'the second serial' (the
+    passage's 'first' belongs to another serial)."""
+    passage = ("The first serial had been completed by then. Nation's script became the second Doctor Who serial, "
+               "The Daleks.")
+    sents = split_passage(passage)
+    said = check_claim("Nation's script became the first Doctor Who serial, The Daleks.", passage,
+                       nearest=[sents[1], sents[0]], sentences=sents)
+    assert any("second doctor who serial, not first doctor who serial" in r for r in said), said
+    assert check_claim("Nation's script became the second Doctor Who serial, The Daleks.", passage,
+                       nearest=[sents[1], sents[0]], sentences=sents) == []
+    assert check_claim("The first serial had been completed by then.", passage,
+                       nearest=[sents[0], sents[1]], sentences=sents) == []
