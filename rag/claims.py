@@ -64,8 +64,9 @@ _SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(thousand|million|billion|trillion)\b
 _ORD_DIGITS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 _WORD = re.compile(r"[a-z]+")
 _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits it)
+#: A negation; "too slow to be practical" denies "practical" as "not" would.
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
-                       r"failed to|fail to|fails to|refused to|denied|lacks?|lacked)\b|n['’]t\b", re.I)
+                       r"failed to|fail to|fails to|refused to|denied|lacks?|lacked|too \w+ to)\b|n['’]t\b", re.I)
 
 _nlp = None
 _nlp_lock = threading.Lock()

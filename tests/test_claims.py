@@ -387,3 +387,12 @@ def test_an_ordinal_tied_to_another_thing_is_caught():
                        nearest=[sents[1], sents[0]], sentences=sents) == []
     assert check_claim("The first serial had been completed by then.", passage,
                        nearest=[sents[0], sents[1]], sentences=sents) == []
+
+
+def test_too_slow_to_be_practical_denies_practical():
+    passage = ("The Miller-Rabin test is fast but has a small probability of error, and the AKS test always "
+               "gives the correct answer but is too slow to be practical.")
+    assert "the passage states it with a negation" in check_claim(
+        "The AKS test always gives the correct answer and is fast enough to be practical.", passage, nearest=passage)
+    assert check_claim("The AKS test always gives the correct answer but is too slow to be practical.", passage,
+                       nearest=passage) == []
