@@ -741,6 +741,40 @@ def _other_actor(claim: str, nearest: str, sentences: list[str]) -> str | None:
     return None
 
 
+_QUOTED = re.compile(r"[\"“‘']([^\"“”‘’']{20,}?)[\"”’']")
+
+
+def _quote_speaker(cdoc, claim: str, sentences: list[str]) -> str | None:
+    """Whose words: when the claim quotes words the passage quotes, the claim's named subject must
+    be named in the passage sentence that quotes them or the one before it ("Ratzel justified it
+    as 'it is desirable that ...'" where the passage gives the words to Hobson). None when it
+    agrees or cannot tell."""
+    quotes = [fold(m.group(1)) for m in _QUOTED.finditer(claim)]
+    if not quotes:
+        return None
+    start = min(m.start() for m in _QUOTED.finditer(claim))
+    who = [t for t in cdoc if t.dep_ == "nsubj" and t.pos_ == "PROPN" and t.idx < start]
+    if not who:  # the parser may miss the verb ("Ratzel justified empire as ..." as a noun phrase)
+        first = [t for t in cdoc if t.pos_ == "PROPN" and t.idx < start]
+        run = [t for t in first if t.i - first[0].i == first.index(t)] if first else []
+        who = run[-1:]
+    if not who:
+        return None
+    name = " ".join(t.text for t in cdoc[who[0].left_edge.i: who[0].i + 1] if t.pos_ == "PROPN") or who[0].text
+    folded = [fold(x) for x in sentences]
+    for q in quotes:
+        head = " ".join(q.split()[:6]).strip(" .,")
+        at = next((i for i, x in enumerate(folded) if len(head) >= 15 and head in x), None)
+        if at is None:
+            continue
+        near = " ".join(folded[max(0, at - 1): at + 1])
+        if not any(_named_in(w, near) for w in fold(name).split() if len(w) >= 3):
+            speakers = [m.group(0) for m in re.finditer(r"\b[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+)*",
+                                                        sentences[at].split("\"")[0].split("“")[0])]
+            return f"the quoted words are {speakers[-1]}'s, not {who[0].text}'s" if speakers else None
+    return None
+
+
 def _roles_differ(claim_frames: list, passage_doc, title: str = "") -> str | None:
     """How the passage's who-did-what-to-whom (``passage_doc``) contradicts the claim's
     (``claim_frames``, from :func:`frames`), for the same verb: two roles exchanged (actor and
@@ -872,7 +906,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if said:
         reasons.append(f"the roles are swapped: in the passage, {said}")
     else:
-        other = _other_actor(claim, nears[0], sentences if sentences is not None else split_passage(passage))
+        sents = sentences if sentences is not None else split_passage(passage)
+        other = _other_actor(claim, nears[0], sents) or _quote_speaker(cdoc, claim, sents)
         if other:
             reasons.append(f"in the passage, {other}")
     return list(dict.fromkeys(reasons))

@@ -396,3 +396,15 @@ def test_too_slow_to_be_practical_denies_practical():
         "The AKS test always gives the correct answer and is fast enough to be practical.", passage, nearest=passage)
     assert check_claim("The AKS test always gives the correct answer but is too slow to be practical.", passage,
                        nearest=passage) == []
+
+
+def test_quoted_words_given_to_another_speaker_are_caught():
+    passage = ("A controversial aspect of imperialism is its justification. J. A. Hobson identifies this "
+               "justification as: \"It is desirable that the earth should be peopled, governed, and developed by "
+               "the races which can do this work best\". Friedrich Ratzel believed that imperialism was needed.")
+    sents = split_passage(passage)
+    quote = ("\"it is desirable that the earth should be peopled, governed, and developed by the races which can "
+             "do this work best\".")
+    said = check_claim("Friedrich Ratzel justified empire as " + quote, passage, nearest=sents, sentences=sents)
+    assert "in the passage, the quoted words are J. A. Hobson's, not Ratzel's" in said
+    assert check_claim("Hobson described the justification as " + quote, passage, nearest=sents, sentences=sents) == []
