@@ -200,11 +200,38 @@ def numbers(text: str, *, lenient: bool = False) -> set[float]:
     """Numeric values in ``text``: digit groups ("3,000" -> 3000, "24–10" -> 24 and 10, "5th" ->
     5), number words read as one number per run ("three thousand" -> 3000; see
     :func:`word_numbers`) and scaled digits ("2 million" -> 2 and 2,000,000). ``lenient`` (for a
-    passage) adds each number word's own value too."""
+    passage) adds each number word's own value too, and a year range's short end in full ("1973–74"
+    -> 1974)."""
     out = {float(m.group(1).replace(",", "")) for m in _NUM.finditer(text)}
     out |= word_numbers(text, parts=lenient)
+    if lenient:  # "1973–74" is also 1974
+        out |= {float(m.group(1)[:2] + m.group(2)) for m in _PAIR.finditer(text)
+                if len(m.group(1)) == 4 and len(m.group(2)) == 2 and m.group(1).isdigit()}
     for m in _SCALED.finditer(text):  # "2 million" is also 2,000,000
         out.add(float(m.group(1).replace(",", "")) * _SCALE[m.group(2).lower()])
+    return out
+
+
+def _rounded(claim: str, p_nums: set[float]) -> set[float]:
+    """The numbers of a round figure in ``claim`` ("about 3.4 million": 3.4, 1,000,000 and
+    3,400,000) that a number of the passage rounds to (3,393,000), at the figure's own precision:
+    a model writes 3,393,000 as "3.4 million". Only figures with a scale word or in thousands
+    and above with trailing zeros (never a year)."""
+    out: set[float] = set()
+    figures = [(m, float(m.group(1).replace(",", "")) * _SCALE[m.group(2).lower()]) for m in _SCALED.finditer(claim)]
+    figures += [(m, float(m.group(1).replace(",", ""))) for m in _NUM.finditer(claim)
+                if "," in m.group(1) and m.group(1).endswith("00")]
+    for m, value in figures:
+        if value in p_nums or value < 1000:
+            continue
+        digits = m.group(1).replace(",", "").replace(".", "").rstrip("0")
+        sig = max(len(digits.lstrip("0")), 1)
+        scale = 10 ** (len(str(int(value))) - sig)
+        if any(abs(p - value) <= scale / 2 for p in p_nums if p >= 1000):
+            out.add(value)
+            out.add(float(m.group(1).replace(",", "")))
+            if m.lastindex and m.lastindex >= 2:
+                out.add(_SCALE[m.group(2).lower()])
     return out
 
 
@@ -314,6 +341,28 @@ def _counted(text: str) -> list[tuple[tuple[str, float], str, str]]:
             if x not in _NOT_COUNTED and len(x) >= 3:
                 out.append((val, stem(x), " ".join(words[i:i + 4])))
     return out
+
+
+def _contexts(value: float, text: str, width: int = 4) -> set[str]:
+    """Stems of the content words (4 letters or more) within ``width`` words of each place
+    ``text`` writes the number ``value`` in digits or as a word."""
+    words = _BOUND_TOKEN.findall(fold(text).replace("’", "'"))
+    out: set[str] = set()
+    for i, w in enumerate(words):
+        v = (float(w.replace(",", "")) if re.fullmatch(r"\d+(?:,\d{3})*(?:\.\d+)?", w)
+             else _NUMBER_WORDS.get(w))
+        if v is not None and float(v) == value:
+            out |= {stem(x) for x in words[max(0, i - width): i + width + 1]
+                    if len(x) >= 4 and not x[0].isdigit() and x not in _AUX and x not in _NOT_COUNTED}
+    return out
+
+
+def _same_context(value: float, claim: str, sentences: list[str]) -> bool:
+    """The claim writes ``value`` next to a word that some passage sentence also writes next to it
+    ("which was founded in 1852" and "founded in 1852"): the number is the passage's for that fact,
+    though not in the sentences most like the claim (a claim that joins two facts)."""
+    mine = _contexts(value, claim)
+    return bool(mine) and any(mine & _contexts(value, x) for x in sentences if value in numbers(x, lenient=True))
 
 
 def _misbound(claim: str, nearest: str) -> tuple[str, str] | None:
@@ -819,6 +868,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     Example: ``check_claim("The Panthers won 31–7.", "The Broncos defeated the Panthers 24–10.")``
     -> ``["the passage gives 24–10, not 31–7", ...]``."""
     reasons: list[str] = []
+    title = title.replace("_", " ")  # "Martin_Luther", as some sources name a page
     hay = _folded(title + "\n" + passage)
     nears = [passage] if nearest is None else [nearest] if isinstance(nearest, str) else list(nearest)
     cdoc = _doc(claim)
@@ -839,6 +889,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                 (m.group(2), m.group(1)) in p_pairs or not (a in p_nums and b in p_nums)):
             reasons.append(f"the passage gives {' or '.join(list(p_pairs.values())[:2])}, not {m.group(0)}")
             c_nums -= {float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))}
+    c_nums -= _rounded(claim, p_nums)
     wrong = sorted(x for x in c_nums - p_nums if x not in c_ords or x not in p_ords)
     if wrong:
         given = [m.group(0) for m in _NUM.finditer(passage)] or ["no such number"]
@@ -852,6 +903,18 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         said = _misbound(claim, nears[0])
         if said:
             reasons.append(f"the passage gives {said[1]}, not {said[0]}")
+        else:  # a number or ordinal the passage gives only outside the sentences the claim restates
+            near_text = " ".join(nears) + " " + title
+            n_nums = numbers(near_text, lenient=True) | {float(y) for y, _ in relative_years(passage)}
+            elsewhere = sorted(x for x in c_nums - n_nums if (x not in c_ords or x not in ordinals(near_text))
+                               and not _same_context(x, claim, sentences or split_passage(passage)))
+            elsewhere_ord = sorted(c_ords - ordinals(near_text))
+            if elsewhere or elsewhere_ord:
+                given = [m.group(0) for m in _NUM.finditer(nears[0])]
+                what = ", ".join(_fmt(x) for x in elsewhere) or ", ".join(map(str, elsewhere_ord))
+                reasons.append(f"the passage gives {what} for another fact"
+                               + (f" (the sentence this restates gives {', '.join(dict.fromkeys(given[:3]))})"
+                                  if given else ""))
     p_dates = dates(passage) + _relative_dates(passage)
     for d in dates(claim):
         if p_dates and not any(_compatible(d, pd) for pd in p_dates):

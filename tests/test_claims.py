@@ -408,3 +408,24 @@ def test_quoted_words_given_to_another_speaker_are_caught():
     said = check_claim("Friedrich Ratzel justified empire as " + quote, passage, nearest=sents, sentences=sents)
     assert "in the passage, the quoted words are J. A. Hobson's, not Ratzel's" in said
     assert check_claim("Hobson described the justification as " + quote, passage, nearest=sents, sentences=sents) == []
+
+
+def test_numbers_bound_to_their_fact_rounded_figures_and_year_ranges():
+    """A number the passage gives only for another fact is caught, unless the claim writes it next
+    to the same word (a claim joining two facts); a round figure of a passage number and the short
+    end of a year range are the passage's."""
+    passage = ("The museum was founded in 1852 by the city council. It moved to its present site in 1899. "
+               "Entry has been free since 2001, and it had 3,393,000 visitors in 2008.")
+    sents = split_passage(passage)
+    said = check_claim("Entry to the museum has been free since 1899.", passage, nearest=[sents[2]], sentences=sents)
+    assert any("1899 for another fact" in r for r in said), said
+    assert check_claim("Entry to the museum, which was founded in 1852, has been free since 2001.", passage,
+                       nearest=[sents[2]], sentences=sents) == []
+    assert check_claim("The museum had about 3.4 million visitors in 2008.", passage, nearest=[sents[2]],
+                       sentences=sents) == []
+    assert check_claim("The museum had about 3.5 million visitors in 2008.", passage, nearest=[sents[2]],
+                       sentences=sents) != []
+    assert check_claim("Skylab hosted crewed missions in 1973 and 1974.",
+                       "Skylab hosted three manned missions in 1973–74.") == []
+    assert check_claim("Luther entered the University of Erfurt in 1501.",
+                       "He entered the University of Erfurt in 1501.", title="Martin_Luther") == []
