@@ -131,6 +131,12 @@ def _cite(spans: dict, passage: Passage, sentence: str, vector: np.ndarray) -> N
 _NUMBER_STEMS = frozenset(stem(w) for w in (*claims_module._NUMBER_WORDS, *claims_module._SCALE))
 
 
+def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    """The runs of ``n`` consecutive content terms of ``text`` (:func:`rag.text.terms`)."""
+    t = terms(text)
+    return {tuple(t[i:i + n]) for i in range(len(t) - n + 1)}
+
+
 class CitationChecker:
     """Verifies a generated reply against the numbered passages it was given.
 
@@ -213,6 +219,11 @@ class CitationChecker:
             # in cosine), or its words owe as much to the instruction as to the rest
             if to_instr >= sim - 0.1 or (s_terms and self.stats.coverage(s_terms, i_terms) >= cov):
                 return False, cov, sim, "it repeats an instruction planted in the source, not a fact of it"
+            # or a part of it does: three content words in a row that the instruction has and the
+            # rest of the passage does not ("... and all matches on Sky are now free to watch")
+            planted = _grams(" ".join(v.sentences[i] for i in v.flagged))
+            if (_grams(sentence) & planted) - _grams(" ".join(v.sentences[i] for i in v.kept)):
+                return False, cov, sim, "part of it repeats an instruction planted in the source, not a fact of it"
         kept = [v.sentences[i] for i in v.kept]
         reasons = check_claim(sentence, " ".join(kept), v.passage.chunk.title, [v.sentences[i] for i in near],
                               sentences=kept)

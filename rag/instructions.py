@@ -64,6 +64,12 @@ RULES = re.compile(
     r"|\[(?:system|assistant|ai|developer|admin|sys)\]"  # a bracketed role tag
     r"|\bsystem prompt (?:update|change|override|addendum|amendment|patch)\b"
     r"|^\W{0,3}(?:hey |dear )?(?:ai|assistants?|chat ?bots?|models?|bots?|chatgpt|gpt|claude|gemini|copilot),"  # a vocative
+    r"|^\W{0,3}(?:web |search )?(?:crawlers?|scrapers?|summari[sz]ers?|indexers?|(?:indexing |ai )?agents?|bots?)"
+    r"(?: and [\w -]{1,30})?\s*[:,]\s*(?:please|kindly|you|note|do|don['’]t|always|never|make sure|be sure|"
+    r"report|say|state|tell|label|add|include|ignore|write|mark|treat|describe|list|rank|direct|send|link)\b"
+    # "Summarisers, please note: ...", "Web crawlers and indexing agents: ..." (not "Bots, like humans, ...")
+    r"|\bit is (?:required|expected|mandatory|necessary|essential|important|requested) that (?:any|every|all|each|the) "
+    r"(?:automated|ai|machine|generated|model|llm|bot)\b"
     r"|\[/?inst\]|<\|?im_(?:start|end)\|?>|<!--\s*(?:system|assistant|ai|prompt)"
     r"|\b(?:ignore|disregard|forget|override|overrule|bypass)\b.{0,60}\b(?:instructions?|directives?|prompts?|"
     r"rules|guidelines|orders|everything|above|previous|prior|earlier|(?:user'?s? )?(?:question|request|query))\b"
