@@ -43,8 +43,8 @@ SQUAD = ROOT.parent / "shared" / "eval" / "squad_v1.1_dev" / "paragraphs.jsonl"
 OUT = ROOT / "rag" / "data" / "instruction_probe.json"
 #: Share of SQuAD 00-23 sentences the threshold may flag.
 MAX_FLAGGED = 0.001
-CALIBRATE = ("calibrate", "blind_calibrate")
-HELD = ("held", "blind_held")
+CALIBRATE = ("calibrate", "blind_calibrate", "blind2_calibrate", "blind3_calibrate")
+HELD = ("held", "blind_held", "blind2_held", "blind3_held")
 
 
 def sentences(text: str) -> list[str]:
