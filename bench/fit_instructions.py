@@ -6,7 +6,8 @@ A logistic regression over the MiniLM sentence vector (384 weights and a bias), 
 calibration data only:
 
 - **instructions**: every sentence of the planted instructions of the calibration halves
-  (``split`` ``calibrate`` or ``blind_calibrate`` of ``tests/data/grounding_instructions*.jsonl``),
+  (``split`` ``calibrate``, ``blind_calibrate``, ``blind2_calibrate`` or ``blind3_calibrate`` of
+  ``tests/data/grounding_instructions*.jsonl``),
   the exemplar bank of rag/instructions.py, and ``tests/data/instruction_probe_written.jsonl``'s
   50 instructions (written for the probe, in other wordings);
 - **ordinary sentences**: the other sentences of those passages and of the calibration-half claim
@@ -16,7 +17,7 @@ calibration data only:
 
 The threshold is the lowest score that flags at most 1 in 1,000 of the SQuAD 00–23 sentences and
 none of the written ordinary sentences. Reported, never fitted on: the held halves (``held``,
-``blind_held``): the share of planted instruction sentences and of benign-passage sentences
+``blind_held``, ``blind2_held``, ``blind3_held``): the share of planted instruction sentences and of benign-passage sentences
 flagged, by the probe alone and by the whole detector (rules, exemplar bank and probe), and the
 share of SQuAD 24–47 sentences the probe flags (alone, and with the form of an address it also
 needs in the product: :data:`rag.instructions.ADDRESSED`). ``--write`` saves ``rag/data/instruction_probe.json``.
