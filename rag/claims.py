@@ -365,6 +365,29 @@ def _same_context(value: float, claim: str, sentences: list[str]) -> bool:
     return bool(mine) and any(mine & _contexts(value, x) for x in sentences if value in numbers(x, lenient=True))
 
 
+def _list_member(cdoc, nearest: str) -> tuple[str, str] | None:
+    """``(the claim's name, the passage's)`` when the claim lists names ("France, Spain, Portugal
+    and Iceland") that the passage sentence most like it (``nearest``) lists too, all but one,
+    and that sentence's list has another name in its place; else None."""
+    near = _folded(nearest)
+    for head in cdoc:
+        if head.pos_ != "PROPN" or head.dep_ == "conj":
+            continue
+        members = [head, *(t for t in head.subtree if t.dep_ == "conj" and t.pos_ == "PROPN")]
+        if len(members) < 3:
+            continue
+        missing = [t for t in members if not _named_in(t.text, near)]
+        if len(missing) != 1:
+            continue
+        # the nearest sentence's own list: the capitalised words joined by commas and "and"
+        theirs = re.findall(r"(?<=, )([A-Z][\w'’-]+)|(?<=\band )([A-Z][\w'’-]+)", nearest)
+        names = [a or b for a, b in theirs]
+        extra = [n for n in names if not any(fold(n) == fold(t.text) for t in members)]
+        if extra:
+            return missing[0].text, extra[0]
+    return None
+
+
 def _misbound(claim: str, nearest: str) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the passage sentence most like the claim
     (``nearest``) ties another ordinal to the thing the claim ranks ("the second Doctor
@@ -934,6 +957,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                 and t.text not in _ROMAN and not _named_in(t.text, hay)
                 and not any(t.text in r for r in reasons)):
             reasons.append(f"the passage does not name {t.text}")
+    if nearest is not None:
+        swapped = _list_member(cdoc, nears[0])
+        if swapped:
+            reasons.append(f"the passage's list has {swapped[1]}, not {swapped[0]}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
     negated = _negated_words(claim) if c_neg else set()

@@ -463,3 +463,14 @@ def test_a_reply_that_mixes_a_fact_with_an_obeyed_instruction_is_removed(embedde
     assert not ok and "instruction" in why
     fact = "Sky bid 4.2 billion pounds for 120 league games across three seasons from 2016."
     assert checker.holds(fact, embedder.encode([fact])[0], view)[0]
+
+
+def test_a_name_swapped_inside_a_list_is_caught():
+    passage = ("From Italy, the disease spread northwest across Europe, striking France, Spain, Portugal and England "
+               "by June 1348. It was introduced in Norway in 1349, then spread to Bergen and Iceland.")
+    sents = split_passage(passage)
+    said = check_claim("The disease spread across Europe, striking France, Spain, Portugal and Iceland by June 1348.",
+                       passage, nearest=sents, sentences=sents)
+    assert "the passage's list has England, not Iceland" in said
+    assert check_claim("The disease spread across Europe, striking France, Spain, Portugal and England by June 1348.",
+                       passage, nearest=sents, sentences=sents) == []
