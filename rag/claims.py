@@ -388,6 +388,111 @@ def _list_member(cdoc, nearest: str) -> tuple[str, str] | None:
     return None
 
 
+#: A word as :func:`_substituted` reads them: a number (with separators) or a run of letters.
+_ALIGN_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
+#: Lower-case words inside a name ("Jan van Riebeeck", "Kingdom of Poland") or before one as part
+#: of a place ("north-east England").
+_NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "du", "da", "di", "la", "le", "of", "al", "bin"})
+_COMPASS = re.compile(r"(?:north|south|east|west|central|northern|southern|eastern|western|upper|lower)"
+                      r"(?:-(?:north|south|east|west|central|eastern|western))?$")
+
+
+def _value_runs(words: list[str]) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` for each run of ``words`` (as written) that states a value: "num"
+    (digits, number words), "ord" (ordinal words) or "name" (capitalised words, not the first
+    word, with the particles and compass words that belong to them)."""
+    low = [fold(w) for w in words]
+
+    def kind(i):
+        w = low[i]
+        if w[0].isdigit() or w in _NUMBER_WORDS:
+            return "num"
+        if w in _ORDINAL_WORDS:
+            return "ord"
+        if i > 0 and words[i][:1].isupper() and not (w in _MONTHS and (len(w) > 3 or (
+                i + 1 < len(words) and words[i + 1][0].isdigit()))):
+            return "name"
+        return None
+
+    runs, i = [], 0
+    while i < len(words):
+        k = kind(i)
+        if k is None and (_COMPASS.match(low[i]) and i + 1 < len(words) and kind(i + 1) == "name"):
+            k = "name"
+        if k is None:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(words) and (kind(j) == k or (k == "name" and low[j] in _NAME_PARTICLES
+                                                    and j + 1 < len(words) and kind(j + 1) == "name")):
+            j += 1
+        runs.append((i, j, k))
+        i = j
+    return runs
+
+
+def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
+    """The claim's value words ``mine`` and the passage's ``theirs`` (as written) may state the
+    same thing: a number in common (or the claim's a round figure of the passage's), a word in
+    common or with the same first four letters ("China", "Chinese"; "Nov", "November"), or one a
+    short form of the other ("US", "United States")."""
+    if kind == "num":
+        p_nums = numbers(" ".join(theirs), lenient=True)
+        return bool(numbers(" ".join(mine)) & p_nums or _rounded(" ".join(mine), p_nums))
+    a = [fold(w) for w in mine if w[:1].isupper() or w[0].isdigit() or kind != "name"]
+    b = [fold(w) for w in theirs if w[:1].isupper() or w[0].isdigit() or kind != "name"]
+    if any(x.startswith(y[:4]) or y.startswith(x[:4]) for x in a for y in b if min(len(x), len(y)) >= 3):
+        return True
+    return _named_in(" ".join(mine), fold(" ".join(theirs))) or _named_in(" ".join(theirs), fold(" ".join(mine)))
+
+
+def _substituted(claim: str, nears: list[str]) -> tuple[str, str] | None:
+    """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
+    name) between words that ``nearest`` (the passage sentence most like it) writes around another
+    value of that kind: "the family moved to Magdeburg in 1484" where the sentence says "moved to
+    Mansfeld in 1484", "one of three citizen representatives" for "one of four". The words around
+    it: two on each side, or three in all with one on a side; at the claim's end, two before it.
+    Where the sentence has those words around the claim's own value too, nothing is said (the
+    claim may state the other fact). Else None."""
+    cw = _ALIGN_TOKEN.findall(claim)
+    cl = [fold(w) for w in cw]
+    sents = []
+    for n in nears:
+        pw = _ALIGN_TOKEN.findall(n)
+        sents.append((pw, [fold(w) for w in pw], {i: (j, k) for i, j, k in _value_runs(pw)}))
+    for i1, i2, kind in _value_runs(cw):
+        found = None
+        for nl, nr in ((2, 2), (2, 1), (1, 2)):
+            left, right = cl[max(0, i1 - nl):i1], cl[i2:i2 + nr]
+            if len(left) < nl or (len(right) < nr and not (i2 == len(cl) and nl == 2)):
+                continue
+            spans = []
+            for pw, pl, p_runs in sents:
+                for j in range(len(pl) - len(left) + 1):
+                    if pl[j:j + len(left)] != left:
+                        continue
+                    s = j + len(left)
+                    if right:
+                        ends = [e for e in range(s + 1, min(s + 5, len(pl) - len(right) + 1))
+                                if pl[e:e + len(right)] == right]
+                    else:  # the claim's last words: the value the sentence writes after the same words
+                        ends = [p_runs[s][0]] if s in p_runs and p_runs[s][1] == kind else []
+                    spans += [(pw, p_runs, s, e) for e in ends[:1]]
+            if not spans:
+                continue
+            if any(_same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, s, e in spans):
+                break
+            pw, p_runs, s, e = spans[0]
+            theirs = [fold(w) for w in pw[s:e] if kind != "name" or w[:1].isupper()]
+            if (s in p_runs and p_runs[s][1] == kind and p_runs[s][0] == e
+                    and not any(w in cl for w in theirs)):  # a value the claim gives too: it states both
+                found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]))
+            break
+        if found:
+            return found
+    return None
+
+
 def _misbound(claim: str, nearest: str) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the passage sentence most like the claim
     (``nearest``) ties another ordinal to the thing the claim ranks ("the second Doctor
@@ -455,7 +560,13 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("permit", "ban"), ("support", "oppose"), ("include", "exclude"), ("agree", "disagree"),
             ("confirm", "deny"), ("acquit", "convict"), ("legal", "illegal"), ("strengthen", "weaken"),
             ("expand", "shrink"), ("open", "close"), ("gain", "lose"), ("possible", "impossible"),
-            ("practical", "impractical"), ("able", "unable"), ("likely", "unlikely"), ("survive", "die"))
+            ("practical", "impractical"), ("able", "unable"), ("likely", "unlikely"), ("survive", "die"),
+            ("adopt", "reject"), ("adopt", "abandon"), ("more", "less"), ("most", "least"), ("higher", "lower"),
+            ("larger", "smaller"), ("bigger", "smaller"), ("increase", "reduce"), ("raise", "lower"),
+            ("launch", "drop"), ("launch", "discontinue"), ("add", "remove"), ("import", "export"),
+            ("majority", "minority"), ("victory", "defeat"), ("success", "failure"), ("common", "rare"),
+            ("strong", "weak"), ("public", "private"), ("urban", "rural"), ("join", "leave"), ("arrive", "depart"),
+            ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"))
 
 
 def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
@@ -961,6 +1072,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         swapped = _list_member(cdoc, nears[0])
         if swapped:
             reasons.append(f"the passage's list has {swapped[1]}, not {swapped[0]}")
+        elif not reasons:
+            swapped = _substituted(claim, nears)
+            if swapped:
+                reasons.append(f"the passage gives {swapped[1]}, not {swapped[0]}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
     negated = _negated_words(claim) if c_neg else set()

@@ -474,3 +474,35 @@ def test_a_name_swapped_inside_a_list_is_caught():
     assert "the passage's list has England, not Iceland" in said
     assert check_claim("The disease spread across Europe, striking France, Spain, Portugal and England by June 1348.",
                        passage, nearest=sents, sentences=sents) == []
+
+
+def test_a_value_put_in_another_values_place_is_caught():
+    """A name, year or number written between the words the passage writes around another value
+    of that kind is a substitution, even when the passage gives the claim's value elsewhere; the
+    same words in another order, a short form, a demonym and a claim that states both values are not."""
+    passage = ("The Weber family moved to Dresden in 1871, where the father ran a print shop. In 1875 they left "
+               "for Leipzig. The shop employed four printers and two clerks.")
+    sents = split_passage(passage)
+
+    def said(claim):
+        return check_claim(claim, passage, nearest=sents, sentences=sents)
+
+    assert "the passage gives Dresden, not Leipzig" in said("The Weber family moved to Leipzig in 1871.")
+    assert "the passage gives 1871, not 1875" in said("The Weber family moved to Dresden in 1875.")
+    assert "the passage gives four, not two" in said("The shop employed two printers.")
+    assert said("The Weber family moved to Dresden in 1871.") == []
+    assert said("In 1871 the Weber family moved to Dresden.") == []
+    assert said("The shop employed 4 printers and 2 clerks.") == []
+    assert said("The shop employed two clerks and four printers.") == []
+    china = "China joined Interpol in 1984. By 2017 the Chinese government had 3,000 investigations open."
+    assert check_claim("By 2017 China had 3,000 investigations open.", china, nearest=split_passage(china)[::-1]) == []
+
+
+def test_opposites_of_degree_and_of_adoption():
+    passage = "The plague was less common in regions with little trade. The Normans adopted the local language."
+    sents = split_passage(passage)
+    assert "the passage says less, not more" in check_claim(
+        "The plague was more common in regions with little trade.", passage, nearest=sents, sentences=sents)
+    assert "the passage says adopt, not reject" in check_claim(
+        "The Normans rejected the local language.", passage, nearest=sents[::-1], sentences=sents)
+    assert check_claim("The Normans took up the local language.", passage, nearest=sents[::-1], sentences=sents) == []
