@@ -804,7 +804,9 @@ def _slot(tok, owner: bool = True) -> frozenset[str]:
 
 
 def frames(doc, title: str = "") -> list[tuple[str, dict[str, frozenset]]]:
-    """``(verb lemma, {role: keys})`` for each verb of ``doc`` (spaCy's dependency parse). Roles:
+    """``(verb lemma, {role: keys})`` for each verb of ``doc`` (spaCy's dependency parse), and
+    ``("~" + noun, {"actor", "patient"})`` for each noun of an act with an "of" and a "by" object
+    ("the founding of the Brotherhood by al Banna": ``~founding``). Roles:
     ``actor`` and ``patient`` (active "A defeated B" and passive "B was defeated by A", or "B,
     defeated by A", alike) and ``prep:<preposition>`` for each prepositional object ("bought the
     chain from Burmah": ``prep:from``). Keys as :func:`_who`, a role's possessor and "of" object
@@ -875,7 +877,22 @@ def frames(doc, title: str = "") -> list[tuple[str, dict[str, frozenset]]]:
         roles = {k: r for k, r in roles.items() if r}
         if roles:
             out.append((_lemma(v), roles))
+    for n in doc:  # "the founding of the Brotherhood by al Banna": al Banna founded the Brotherhood
+        if n.pos_ != "NOUN" or len(n.text) < 6:
+            continue
+        objs = {c.lower_: next((g for g in c.children if g.dep_ == "pobj"), None)
+                for c in n.children if c.dep_ == "prep" and c.lower_ in ("of", "by")}
+        if objs.get("of") is not None and objs.get("by") is not None:
+            roles = {"actor": _slot(objs["by"], False), "patient": _slot(objs["of"])}
+            if all(roles.values()):
+                out.append(("~" + n.lower_, roles))
     return out
+
+
+def _nominal_of(verb: str, noun: str) -> bool:
+    """``noun`` (a frame's ``~noun``) names the act of ``verb`` (a lemma): "founding" of
+    "found", "creation" of "create", "conquest" of "conquer"."""
+    return verb in _lemmas(noun) or (len(verb) >= 5 and noun.startswith(verb[:-1]))
 
 
 def triples(doc, title: str = "") -> list[tuple[frozenset, str, frozenset]]:
@@ -890,6 +907,8 @@ _PAREN_TITLE = re.compile(r"\s*\([^)]*\)")
 
 def _say(verb: str, roles: dict[str, frozenset]) -> str:
     """A frame as words: "norsk hydro buy chain from burmah"."""
+    if verb[:1] == "~":  # a nominal frame: "the founding of muslim brotherhood by hassan al banna"
+        return f"the {verb[1:]} of {min(roles['patient'])} by {min(roles['actor'])}"
     parts = [min(roles["actor"])] if "actor" in roles else []
     parts.append(verb)
     if "patient" in roles:
@@ -967,7 +986,7 @@ def _roles_differ(claim_frames: list, passage_doc, title: str = "") -> str | Non
     p_frames = frames(passage_doc, title)
     for verb, cr in claim_frames:
         for pverb, pr in p_frames:
-            if verb != pverb:
+            if verb != pverb and not (pverb[:1] == "~" and _nominal_of(verb, pverb[1:])):
                 continue
             shared = [k for k in cr if k in pr]
             for i, a in enumerate(shared):

@@ -506,3 +506,18 @@ def test_opposites_of_degree_and_of_adoption():
     assert "the passage says adopt, not reject" in check_claim(
         "The Normans rejected the local language.", passage, nearest=sents[::-1], sentences=sents)
     assert check_claim("The Normans took up the local language.", passage, nearest=sents[::-1], sentences=sents) == []
+
+
+def test_roles_stated_by_a_noun_of_the_act():
+    """'the founding of X by Y' says Y founded X: the claim that X was founded by Y holds, the one
+    with the roles exchanged does not."""
+    passage = ("Roughly contemporaneous with Maududi was the founding of the Muslim Brotherhood in Ismailiyah, Egypt "
+               "in 1928 by Hassan al Banna. It became the largest Islamic organization.")
+    sents = split_passage(passage)
+    said = check_claim("In 1928 Hassan al Banna was founded by the Muslim Brotherhood.", passage, nearest=sents,
+                       sentences=sents)
+    assert any("the founding of muslim brotherhood by hassan al banna" in x for x in said), said
+    assert check_claim("Hassan al Banna founded the Muslim Brotherhood in 1928.", passage, nearest=sents,
+                       sentences=sents) == []
+    assert check_claim("The Muslim Brotherhood was founded in Ismailiyah by Hassan al Banna.", passage,
+                       nearest=sents, sentences=sents) == []
