@@ -446,14 +446,18 @@ def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
     return _named_in(" ".join(mine), fold(" ".join(theirs))) or _named_in(" ".join(theirs), fold(" ".join(mine)))
 
 
-def _substituted(claim: str, nears: list[str]) -> tuple[str, str] | None:
+def _substituted(claim: str, nears: list[str], passage: str | None = None,
+                 nouns: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
     name) between words that ``nearest`` (the passage sentence most like it) writes around another
     value of that kind: "the family moved to Magdeburg in 1484" where the sentence says "moved to
     Mansfeld in 1484", "one of three citizen representatives" for "one of four". The words around
     it: two on each side, or three in all with one on a side; at the claim's end, two before it.
     Where the sentence has those words around the claim's own value too, nothing is said (the
-    claim may state the other fact). Else None."""
+    claim may state the other fact). A common noun (one of ``nouns``, the claim's) that the
+    ``passage`` uses elsewhere, between two words on each side that the sentence writes around
+    other lower-case words, counts too ("In October 2010, epidemiologists suggested that" where
+    the sentence says "medical geneticists" and the passage's epidemiologists are others). Else None."""
     cw = _ALIGN_TOKEN.findall(claim)
     cl = [fold(w) for w in cw]
     sents = []
@@ -490,6 +494,25 @@ def _substituted(claim: str, nears: list[str]) -> tuple[str, str] | None:
             break
         if found:
             return found
+    if passage is None:
+        return None
+    elsewhere = set(_ALIGN_TOKEN.findall(fold(passage)))
+    for i in range(2, len(cl) - 2):  # a common noun the passage uses for something else
+        w = cl[i]
+        if len(w) < 5 or w not in nouns or cw[i][:1].isupper() or w not in elsewhere:
+            continue
+        left, right = cl[i - 2:i], cl[i + 1:i + 3]
+        for pw, pl, _ in sents:
+            if w in pl:
+                continue
+            for j in range(len(pl) - 4):
+                if pl[j:j + 2] != left:
+                    continue
+                for e in (j + 3, j + 4):
+                    span = pl[j + 2:e]
+                    if pl[e:e + 2] == right and all(x.isalpha() and x[:1].islower() for x in pw[j + 2:e]) and not any(
+                            x.startswith(w[:4]) or w.startswith(x[:4]) or stem(x) == stem(w) for x in span):
+                        return cw[i], " ".join(pw[j + 2:e])
     return None
 
 
@@ -1092,7 +1115,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         if swapped:
             reasons.append(f"the passage's list has {swapped[1]}, not {swapped[0]}")
         elif not reasons:
-            swapped = _substituted(claim, nears)
+            swapped = _substituted(claim, nears, passage, frozenset(t.lower_ for t in cdoc if t.pos_ == "NOUN"))
             if swapped:
                 reasons.append(f"the passage gives {swapped[1]}, not {swapped[0]}")
     # polarity

@@ -494,6 +494,13 @@ def test_a_value_put_in_another_values_place_is_caught():
     assert said("In 1871 the Weber family moved to Dresden.") == []
     assert said("The shop employed 4 printers and 2 clerks.") == []
     assert said("The shop employed two clerks and four printers.") == []
+    team = ("Early accounts were written by monks. In 2010, medical geneticists suggested that the plague began "
+            "in China.")
+    sents2 = split_passage(team)
+    assert "the passage gives medical geneticists, not monks" in check_claim(
+        "In 2010, monks suggested that the plague began in China.", team, nearest=sents2[::-1], sentences=sents2)
+    assert check_claim("In 2010, geneticists suggested that the plague began in China.", team,
+                       nearest=sents2[::-1], sentences=sents2) == []
     china = "China joined Interpol in 1984. By 2017 the Chinese government had 3,000 investigations open."
     assert check_claim("By 2017 China had 3,000 investigations open.", china, nearest=split_passage(china)[::-1]) == []
 
