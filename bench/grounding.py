@@ -12,10 +12,10 @@ Data (written for this check, tests/data/):
   not addressed to an AI) with a faithful reply;
 - ``grounding_*_extra.jsonl``: more of both, written later without sight of the held half, all in
   the calibration half;
-- ``grounding_*_blind.jsonl``, ``grounding_*_blind2.jsonl``, ``grounding_*_blind3.jsonl``: written
-  blind, by writers who saw neither the check's code nor any earlier record, split by article
-  title into ``blind_calibrate`` / ``blind_held``, ``blind2_calibrate`` / ``blind2_held`` and
-  ``blind3_calibrate`` / ``blind3_held``.
+- ``grounding_*_blind.jsonl`` ... ``grounding_*_blind4.jsonl``: written blind, by writers who saw
+  neither the check's code nor any earlier record, split by article title into
+  ``blind_calibrate`` / ``blind_held`` ... ``blind4_calibrate`` / ``blind4_held`` (blind4 adds
+  ``wrong_attribute``: a property given to another thing of the passage).
 
 Each claim or reply cites its passage; the check (``CitationChecker.holds``) keeps or removes it.
 Prints, for the held half: the share of false claims removed (``caught_false``), of true
@@ -149,10 +149,11 @@ def main() -> None:
     args = ap.parse_args()
     claims = (load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl") + load("grounding_claims_extra2.jsonl")
               + load("grounding_claims_blind.jsonl") + load("grounding_claims_blind2.jsonl")
-              + load("grounding_claims_blind3.jsonl"))
+              + load("grounding_claims_blind3.jsonl") + load("grounding_claims_blind4.jsonl"))
     instr = (load("grounding_instructions.jsonl") + load("grounding_instructions_extra.jsonl")
              + load("grounding_instructions_extra2.jsonl") + load("grounding_instructions_blind.jsonl")
-             + load("grounding_instructions_blind2.jsonl") + load("grounding_instructions_blind3.jsonl"))
+             + load("grounding_instructions_blind2.jsonl") + load("grounding_instructions_blind3.jsonl")
+             + load("grounding_instructions_blind4.jsonl"))
     emb = Embedder()
     if args.calibrate:
         print(f"MIN_SIMILARITY = {calibrate(claims, instr, emb):.2f}")
@@ -164,10 +165,12 @@ def main() -> None:
               "blind2_held": evaluate(checker, claims, instr, "blind2_held"),
               "blind2_calibrate": evaluate(checker, claims, instr, "blind2_calibrate"),
               "blind3_held": evaluate(checker, claims, instr, "blind3_held"),
-              "blind3_calibrate": evaluate(checker, claims, instr, "blind3_calibrate")}
+              "blind3_calibrate": evaluate(checker, claims, instr, "blind3_calibrate"),
+              "blind4_held": evaluate(checker, claims, instr, "blind4_held"),
+              "blind4_calibrate": evaluate(checker, claims, instr, "blind4_calibrate")}
     result["ms_5_sentences"], result["ms_added_5_sentences"] = latency(emb)
     for name in ("held", "calibrate", "blind_held", "blind_calibrate", "blind2_held", "blind2_calibrate",
-                 "blind3_held", "blind3_calibrate"):
+                 "blind3_held", "blind3_calibrate", "blind4_held", "blind4_calibrate"):
         print(f"{name}: {json.dumps(result[name])}", file=sys.stderr)
     print(json.dumps(result))
 
