@@ -397,11 +397,31 @@ _COMPASS = re.compile(r"(?:north|south|east|west|central|northern|southern|easte
                       r"(?:-(?:north|south|east|west|central|eastern|western))?$")
 
 
-def _value_runs(words: list[str]) -> list[tuple[int, int, str]]:
-    """``(start, end, kind)`` for each run of ``words`` (as written) that states a value: "num"
-    (digits, number words), "ord" (ordinal words) or "name" (capitalised words, not the first
-    word, with the particles and compass words that belong to them)."""
-    low = [fold(w) for w in words]
+@lru_cache(maxsize=4096)
+def _aligned(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(words as written, the same words folded)`` of ``text`` (:data:`_ALIGN_TOKEN`)."""
+    spans = [m.span() for m in _ALIGN_TOKEN.finditer(text)]
+    words = tuple(text[a:b] for a, b in spans)
+    low = fold(text)
+    if len(low) == len(text):  # folding kept every offset (nearly all text): slice it
+        return words, tuple(low[a:b] for a, b in spans)
+    return words, tuple(fold(w) for w in words)
+
+
+@lru_cache(maxsize=4096)
+def _indexed(text: str) -> tuple[dict[int, tuple[int, str]], dict[str, list[int]]]:
+    """``({start: (end, kind)} of :func:`_value_runs`, {folded word: its positions})`` of ``text``."""
+    words, low = _aligned(text)
+    at: dict[str, list[int]] = {}
+    for i, w in enumerate(low):
+        at.setdefault(w, []).append(i)
+    return {i: (j, k) for i, j, k in _value_runs(words, low)}, at
+
+
+def _value_runs(words: tuple[str, ...], low: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` for each run of ``words`` (as written; ``low`` folded) that states
+    a value: "num" (digits, number words), "ord" (ordinal words) or "name" (capitalised words,
+    not the first word, with the particles and compass words that belong to them)."""
 
     def kind(i):
         w = low[i]
@@ -458,21 +478,17 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
     ``passage`` uses elsewhere, between two words on each side that the sentence writes around
     other lower-case words, counts too ("In October 2010, epidemiologists suggested that" where
     the sentence says "medical geneticists" and the passage's epidemiologists are others). Else None."""
-    cw = _ALIGN_TOKEN.findall(claim)
-    cl = [fold(w) for w in cw]
-    sents = []
-    for n in nears:
-        pw = _ALIGN_TOKEN.findall(n)
-        sents.append((pw, [fold(w) for w in pw], {i: (j, k) for i, j, k in _value_runs(pw)}))
-    for i1, i2, kind in _value_runs(cw):
+    cw, cl = _aligned(claim)
+    sents = [(*_aligned(n), *_indexed(n)) for n in nears]
+    for i1, i2, kind in _value_runs(cw, cl):
         found = None
         for nl, nr in ((2, 2), (2, 1), (1, 2)):
             left, right = cl[max(0, i1 - nl):i1], cl[i2:i2 + nr]
             if len(left) < nl or (len(right) < nr and not (i2 == len(cl) and nl == 2)):
                 continue
             spans = []
-            for pw, pl, p_runs in sents:
-                for j in range(len(pl) - len(left) + 1):
+            for pw, pl, p_runs, at in sents:
+                for j in at.get(left[0], ()):
                     if pl[j:j + len(left)] != left:
                         continue
                     s = j + len(left)
@@ -484,7 +500,7 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                     spans += [(pw, p_runs, s, e) for e in ends[:1]]
             if not spans:
                 continue
-            if any(_same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, s, e in spans):
+            if any(pw[s:e] == cw[i1:i2] or _same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, s, e in spans):
                 break
             pw, p_runs, s, e = spans[0]
             theirs = [fold(w) for w in pw[s:e] if kind != "name" or w[:1].isupper()]
@@ -496,16 +512,16 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
             return found
     if passage is None:
         return None
-    elsewhere = set(_ALIGN_TOKEN.findall(fold(passage)))
+    elsewhere = set(_aligned(passage)[1])
     for i in range(2, len(cl) - 2):  # a common noun the passage uses for something else
         w = cl[i]
         if len(w) < 5 or w not in nouns or cw[i][:1].isupper() or w not in elsewhere:
             continue
         left, right = cl[i - 2:i], cl[i + 1:i + 3]
-        for pw, pl, _ in sents:
+        for pw, pl, _, at in sents:
             if w in pl:
                 continue
-            for j in range(len(pl) - 4):
+            for j in at.get(left[0], ()):
                 if pl[j:j + 2] != left:
                     continue
                 for e in (j + 3, j + 4):
@@ -706,6 +722,8 @@ def clear_caches() -> None:
     _docs.clear()
     _triples.clear()
     _folded.cache_clear()
+    _aligned.cache_clear()
+    _indexed.cache_clear()
 
 
 def role_sentences(claim: str, sentences: list[str]) -> list[str]:
