@@ -235,6 +235,34 @@ def _rounded(claim: str, p_nums: set[float]) -> set[float]:
     return out
 
 
+#: A number followed by a span of time: "thirteen years after", "three decades later".
+_SPAN_AFTER = r"\s*(?:years?|decades?|centuries|months?|weeks?|days?)\b"
+_POWER = re.compile(r"(\d+)\s*\^\s*(\d+|[a-z])\b")
+
+
+def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) -> set[float]:
+    """The numbers of ``unknown`` (the claim's, not the passage's) that the passage's numbers
+    (``p_nums``) give by one step a reader takes: a span of years between two years of the passage
+    ("thirteen years after" 1872 for 1885), what remains of a whole ("$280 billion" from $960
+    billion of which $680 billion is private "and the remainder" government), and a power written
+    as the passage lost it ("10^12" where the passage reads "1012")."""
+    out: set[float] = set()
+    low = fold(claim)
+    years = sorted(p for p in p_nums if 1000 <= p <= 2100 and p == int(p))
+    remainder = bool(re.search(r"\b(?:remainder|remaining|the rest|rest of)\b", passage, re.I))
+    for x in unknown:
+        if 0 < x < 1000 and any(b - a == x for i, a in enumerate(years) for b in years[i + 1:]):
+            words = [k for k, v in _NUMBER_WORDS.items() if v == x] + [_fmt(x)]
+            if any(re.search(r"\b" + re.escape(w) + r"(?:[ -]\w+)?" + _SPAN_AFTER, low) for w in words):
+                out.add(x)
+        elif remainder and any(a - b == x for a in p_nums for b in p_nums if a > b > 0):
+            out.add(x)
+    for m in _POWER.finditer(claim):
+        if re.search(r"(?<![\d.,])" + re.escape(m.group(1) + m.group(2)) + r"(?![\d])", passage):
+            out |= {float(m.group(1))} | ({float(m.group(2))} if m.group(2).isdigit() else set())
+    return out
+
+
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
           "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15, "XVI": 16}
 _ROMAN_AFTER_NAME = re.compile(r"\b[A-Z][a-z]+\s+(" + "|".join(sorted(_ROMAN, key=len, reverse=True)) + r")\b")
@@ -458,7 +486,9 @@ def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
     short form of the other ("US", "United States")."""
     if kind == "num":
         p_nums = numbers(" ".join(theirs), lenient=True)
-        return bool(numbers(" ".join(mine)) & p_nums or _rounded(" ".join(mine), p_nums))
+        digits = "".join(w for w in mine if w.isdigit())  # "10^12" where the passage lost the superscript
+        return bool(numbers(" ".join(mine)) & p_nums or _rounded(" ".join(mine), p_nums)
+                    or (len(digits) > 2 and float(digits) in p_nums))
     a = [fold(w) for w in mine if w[:1].isupper() or w[0].isdigit() or kind != "name"]
     b = [fold(w) for w in theirs if w[:1].isupper() or w[0].isdigit() or kind != "name"]
     if any(x.startswith(y[:4]) or y.startswith(x[:4]) for x in a for y in b if min(len(x), len(y)) >= 3):
@@ -558,12 +588,35 @@ _AUX = {"do", "does", "did", "is", "are", "was", "were", "be", "been", "has", "h
 
 
 #: "not ... until" says when, not whether ("was not arrested until May" = "was arrested only in May").
-_NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\buntil\b)", re.I)
+_NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\buntil\b)"
+                        # a bound, not a denial: "no more than 0.2 people", "not later than 1950"
+                        r"|\bno(?:t)?(?= (?:more|fewer|less|later|earlier|greater|higher|lower|larger|smaller|"
+                        r"older|younger|longer|shorter) than\b)", re.I)
 
 
 def _affirmed(text: str) -> str:
-    """``text`` without the negations that do not deny (:data:`_NOT_UNTIL`)."""
+    """``text`` without the negations that do not deny (:data:`_NOT_UNTIL`: "not ... until", "no
+    more than")."""
     return _NOT_UNTIL.sub(" ", text)
+
+
+#: A name right before a negation, as its subject: "Norway did not", "Norway failed to", "the UK
+#: again refused to".
+_NAMED_BEFORE = re.compile(r"\b([A-Z][\w'’-]+)(?:\s+(?:did|does|do|has|have|had|was|were|is|are|again|also|still|"
+                           r"then|later|eventually|finally))*\s*$")
+
+
+def _others_denied(sentence: str, claim: str) -> str:
+    """``sentence`` without the negations whose subject is a name the ``claim`` does not give
+    ("though Norway did not end up joining" says nothing of a claim that Croatia joined)."""
+    hay = _folded(claim)
+    out, last = [], 0
+    for m in _NEGATION.finditer(sentence):
+        before = _NAMED_BEFORE.search(sentence[max(0, m.start() - 60):m.start()])
+        if before and before.group(1).lower() not in _AUX and not _named_in(before.group(1), hay):
+            out.append(sentence[last:m.start()] + " " * (m.end() - m.start()))
+            last = m.end()
+    return "".join(out) + sentence[last:]
 
 
 def _negated_words(claim: str, first: bool = False) -> set[str]:
@@ -615,7 +668,8 @@ def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
     if _NEGATION.search(_affirmed(nearest)):
         return None
     mine = {_lemma(t) for t in cdoc if t.pos_ in ("VERB", "ADJ", "AUX")} | {t.lower_ for t in cdoc}
-    theirs = {x for w in _TOKEN.findall(nearest.lower().replace("’", "'")) for x in (w, *_lemmas(w))}
+    near = re.sub(r"\bclose(?= to\b)", " ", nearest.lower().replace("’", "'"))  # "close to Puigcerdà": near
+    theirs = {x for w in _TOKEN.findall(near) for x in (w, *_lemmas(w))}
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
             if x in mine and y not in mine and y in theirs and x not in theirs:
@@ -1084,6 +1138,11 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
             reasons.append(f"the passage gives {' or '.join(list(p_pairs.values())[:2])}, not {m.group(0)}")
             c_nums -= {float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))}
     c_nums -= _rounded(claim, p_nums)
+    if 1.0 in c_nums and not re.search(r"(?<![\d.,])1(?![\d.,])", claim) and not any(
+            t.lower_ == "one" and t.pos_ == "NUM" and not (t.i and cdoc[t.i - 1].lower_ in ("every", "each", "any", "no"))
+            for t in cdoc):  # "one could ask", "every one of the 12": a pronoun, not a count
+        c_nums.discard(1.0)
+    c_nums -= _derived(claim, passage, c_nums - p_nums, p_nums)
     wrong = sorted(x for x in c_nums - p_nums if x not in c_ords or x not in p_ords)
     if wrong:
         given = [m.group(0) for m in _NUM.finditer(passage)] or ["no such number"]
@@ -1149,7 +1208,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         # "hasn't yet cut")
         words = {stem(w) for w in _WORD.findall(fold(claim))} - negated
         affirmed = not any(_NEGATION.search(_affirmed(x)) and (_negated_words(x, first=c_neg) - negated) & words
-                           for x in nears[:1])
+                           for x in (_others_denied(n, claim) for n in nears[:1]))
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
             affirmed = not any(len(d) == 3 and set(d) <= words
                                for x in (sentences if sentences is not None else split_passage(passage))

@@ -528,3 +528,40 @@ def test_roles_stated_by_a_noun_of_the_act():
                        sentences=sents) == []
     assert check_claim("The Muslim Brotherhood was founded in Ismailiyah by Hassan al Banna.", passage,
                        nearest=sents, sentences=sents) == []
+
+
+@pytest.mark.parametrize("claim, passage", [
+    # a bound is not a denial
+    ("Hunting can feed no more than 0.2 people per square kilometre.",
+     "Hunting can feed at most 0.2 people per square kilometre."),
+    # "one" as a pronoun is not a count
+    ("One could also ask for a round trip through Milan of at most 10 km.",
+     "Another instance asks for a round trip through Milan of at most 10 km."),
+    # a span between two years of the passage, and what remains of a whole
+    ("The town became a city in 1885, thirteen years after the railroad station opened.",
+     "The railroad opened a station in 1872. The town became an incorporated city in 1885."),
+    ("Of $960 billion in revenue, $280 billion came from government work.",
+     "The industry has $960 billion in revenue, of which $680 billion is private and the remainder government."),
+    # a power the passage lost its superscript for
+    ("The computer does 10^12 operations per second.", "The computer does 1012 operations per second."),
+    # "close to" is not the opposite of "opened"
+    ("The pharmacy in Dubrovnik opened in 1317.",
+     "The pharmacy in Dubrovnik, close to the harbour, opened in 1317."),
+    # a negation of another country says nothing of this one
+    ("Croatia joined in 2013.", "Members joined from 1972 to 1994 (though Norway failed to join) and Croatia in 2013."),
+])
+def test_true_paraphrases_a_reader_would_write_are_kept(claim, passage):
+    sents = split_passage(passage)
+    assert check_claim(claim, passage, nearest=sents[::-1], sentences=sents) == []
+
+
+@pytest.mark.parametrize("claim, passage", [
+    ("Hunting can feed no more than 0.5 people per square kilometre.",
+     "Hunting can feed at most 0.2 people per square kilometre."),
+    ("The town became a city in 1885, twelve years after the railroad station opened.",
+     "The railroad opened a station in 1872. The town became an incorporated city in 1885."),
+    ("Norway joined in 1994.", "Members joined from 1972 to 1994 (though Norway failed to join) and Croatia in 2013."),
+])
+def test_their_false_twins_are_not(claim, passage):
+    sents = split_passage(passage)
+    assert check_claim(claim, passage, nearest=sents[::-1], sentences=sents) != []
