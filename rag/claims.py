@@ -496,6 +496,48 @@ def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
     return _named_in(" ".join(mine), fold(" ".join(theirs))) or _named_in(" ".join(theirs), fold(" ".join(mine)))
 
 
+#: A number and the thing it counts or dates: "2,200 fishes" (the noun after it), "Taihō Code
+#: (701)", "the Treaty of Nice 2001", "Code of 718" (the name before it).
+_COUNTED = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+([A-Za-z][a-z-]{3,})\b")
+_NAMED_NUMBER = re.compile(r"((?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*)\s*(?:\(|\bof\s+|\bin\s+)?"
+                           r"(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,]\d)")
+_NOT_COUNTED_NOUN = frozenset({"years", "year", "percent", "million", "billion", "thousand", "hundred", "and",
+                               "with", "from", "than", "more", "less", "over", "under", "about", "were", "was",
+                               "had", "have", "people", "times", "when", "which", "that", "this", "what"})
+
+
+def _anchored(text: str) -> dict[tuple[str, float], str]:
+    """``{(anchor, value): the words as written}`` for each number of ``text`` tied to what it
+    counts (the word after it) or to a name right before it; anchors folded, nouns stemmed."""
+    out = {}
+    for m in _COUNTED.finditer(text):
+        noun = fold(m.group(2))
+        if noun not in _NOT_COUNTED_NOUN and not m.group(2)[:1].isupper():
+            out[("n:" + stem(noun), float(m.group(1).replace(",", "")))] = m.group(0)
+    for m in _NAMED_NUMBER.finditer(text):
+        words = [w for w in m.group(1).split() if fold(w) not in _MONTHS and fold(w) not in ("the", "in", "of")]
+        if words:
+            out[("p:" + fold(" ".join(words[-2:])), float(m.group(2).replace(",", "")))] = (
+                f"{m.group(1)} ({m.group(2)})" if "(" in m.group(0) else m.group(0))
+    return out
+
+
+def _unbound(claim: str, passage: str) -> tuple[str, str] | None:
+    """``(the claim's words, the passage's)`` when the claim ties a number to a thing (see
+    :func:`_anchored`) that the passage ties to another number, and the passage ties the
+    claim's number to another thing ("2,200 birds" where the passage gives "2,200 fishes, 1,294
+    birds"; "the Taihō Code of 718" where it gives "Taihō Code (701) ... Yōrō Code (718)"); else None."""
+    mine, theirs = _anchored(claim), _anchored(passage)
+    if not mine or not theirs:
+        return None
+    for (a, v), said in mine.items():
+        values = [(x, w) for (b, x), w in theirs.items() if b == a]
+        owners = {b for b, x in theirs if x == v and b[:2] == a[:2]}
+        if values and all(x != v for x, _ in values) and owners and a not in owners:
+            return said, " and ".join(w for _, w in values)
+    return None
+
+
 def _substituted(claim: str, nears: list[str], passage: str | None = None,
                  nouns: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
@@ -1162,6 +1204,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
             elsewhere = sorted(x for x in c_nums - n_nums if (x not in c_ords or x not in ordinals(near_text))
                                and not _same_context(x, claim, sentences or split_passage(passage)))
             elsewhere_ord = sorted(c_ords - ordinals(near_text))
+            if not elsewhere and not elsewhere_ord:
+                said = _unbound(claim, passage)
+                if said:
+                    reasons.append(f"the passage gives {said[1]}, not {said[0]}")
             if elsewhere or elsewhere_ord:
                 given = [m.group(0) for m in _NUM.finditer(nears[0])]
                 what = ", ".join(_fmt(x) for x in elsewhere) or ", ".join(map(str, elsewhere_ord))

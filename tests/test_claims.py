@@ -565,3 +565,22 @@ def test_true_paraphrases_a_reader_would_write_are_kept(claim, passage):
 def test_their_false_twins_are_not(claim, passage):
     sents = split_passage(passage)
     assert check_claim(claim, passage, nearest=sents[::-1], sentences=sents) != []
+
+
+def test_a_number_tied_to_another_thing_is_caught():
+    """'2,200 birds' where the passage counts 2,200 fishes and 1,294 birds; 'the Taihō Code of 718'
+    where the passage dates that code 701 and another 718."""
+    species = ("To date, at least 40,000 plant species, 2,200 fishes, 1,294 birds and 427 mammals have been "
+               "classified in the region. One in five bird species lives there.")
+    sents = split_passage(species)
+    assert "the passage gives 1,294 birds, not 2,200 birds" in check_claim(
+        "At least 40,000 plant species, 2,200 birds and 427 mammals have been classified in the region.", species,
+        nearest=sents, sentences=sents)
+    assert check_claim("At least 40,000 plant species, 2,200 fishes and 1,294 birds have been classified in the "
+                       "region.", species, nearest=sents, sentences=sents) == []
+    codes = "The place of pharmacists was defined in the Taihō Code (701) and re-stated in the Yōrō Code (718)."
+    sents = split_passage(codes)
+    assert "the passage gives Taihō Code (701), not Taihō Code of 718" in check_claim(
+        "The place of pharmacists was defined in the Taihō Code of 718.", codes, nearest=sents, sentences=sents)
+    assert check_claim("The place of pharmacists was first defined in the Taihō Code of 701.", codes, nearest=sents,
+                       sentences=sents) == []
