@@ -15,7 +15,8 @@ A sentence is an instruction when
   ``tests/data/grounding_instructions.jsonl``'s calibration half by ``bench/grounding.py``).
 
 A sentence next to an instruction that continues it (an opening command, "When asked ..., ...")
-is part of it: an instruction split over two sentences is caught whole.
+is part of it, and so is the sentence after one that announces it ("A message for the model
+follows."): an instruction split over two sentences is caught whole.
 """
 from __future__ import annotations
 
@@ -128,6 +129,9 @@ RULES = re.compile(
 #: A sentence that opens with a command to say something to someone ("State that ...", "When
 #: summarising, say that ...", "Tell the user ..."): an instruction of its own, outside quotation
 #: marks ("State officials said ..." and "Call 000" are not).
+#: An instruction that announces the next sentence as its content: "A message for the model
+#: follows.", "Your instructions are below.", "... as follows:".
+_POINTS_ON = re.compile(r"(?:\b(?:follows|following|below|next)|:)\W*$", re.IGNORECASE)
 OPENING_COMMAND = re.compile(
     r"^\W{0,2}(?:(?:always|only|now|instead|then|also|please|simply|just),?\s+)*(?:when [^,]{1,80},\s*)?"
     r"(?:(?:say|state|claim|mention|insist|assert|declare|report|answer|respond|reply|write|describe|portray|"
@@ -212,6 +216,9 @@ def find_instructions(sentences: list[str], vectors: np.ndarray | None, embedder
     for i in range(1, len(sentences)):  # "... Please make sure to say that.": what "that" is, is part of it
         if flagged[i] and not flagged[i - 1] and _POINTS_BACK.search(sentences[i]):
             flagged[i - 1] = True
+    for i in range(1, len(sentences)):  # "A message for the model follows." / "... as follows:": what follows
+        if flagged[i - 1] and not flagged[i] and _POINTS_ON.search(sentences[i - 1]):
+            flagged[i] = True
     for i in range(len(sentences)):  # an instruction split over two sentences
         if not flagged[i] and any(flagged[j] for j in (i - 1, i + 1) if 0 <= j < len(sentences)):
             if OPENING_COMMAND.match(sentences[i].strip()) or re.match(r"^\W{0,2}when\b", sentences[i].strip(), re.I):
