@@ -705,16 +705,20 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
 
 def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
     """``(the claim's word, the passage's opposite)`` when the claim (``cdoc``) uses a word of
-    :data:`ANTONYMS` and ``nearest`` (the passage sentence most like it) the other, neither both
-    nor with a negation; else None."""
+    :data:`ANTONYMS` more often than ``nearest`` (the passage sentence most like it) does, and the
+    sentence uses the other more often than the claim, without a negation; else None."""
     if _NEGATION.search(_affirmed(nearest)):
         return None
-    mine = {_lemma(t) for t in cdoc if t.pos_ in ("VERB", "ADJ", "AUX")} | {t.lower_ for t in cdoc}
+    from collections import Counter
+
+    mine = Counter(x for t in cdoc for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())})
     near = re.sub(r"\bclose(?= to\b)", " ", nearest.lower().replace("’", "'"))  # "close to Puigcerdà": near
-    theirs = {x for w in _TOKEN.findall(near) for x in (w, *_lemmas(w))}
+    theirs = Counter(x for w in _TOKEN.findall(near) for x in {w, *_lemmas(w)})
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
-            if x in mine and y not in mine and y in theirs and x not in theirs:
+            # more often in the claim, its opposite more often in the passage ("the more it is logged,
+            # the more rain" where the passage says "the more ..., the less rain")
+            if mine[x] > theirs[x] and theirs[y] > mine[y]:
                 return x, y
     return None
 

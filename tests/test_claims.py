@@ -513,6 +513,10 @@ def test_opposites_of_degree_and_of_adoption():
     assert "the passage says adopt, not reject" in check_claim(
         "The Normans rejected the local language.", passage, nearest=sents[::-1], sentences=sents)
     assert check_claim("The Normans took up the local language.", passage, nearest=sents[::-1], sentences=sents) == []
+    logging = "The more forest is logged, the less rain reaches the area."
+    assert "the passage says less, not more" in check_claim(
+        "The more forest is logged, the more rain reaches the area.", logging, nearest=logging)
+    assert check_claim("The more forest is logged, the less rain falls on the area.", logging, nearest=logging) == []
 
 
 def test_roles_stated_by_a_noun_of_the_act():
