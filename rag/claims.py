@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
 from functools import lru_cache
 
 from . import entities
@@ -399,7 +400,7 @@ def _list_member(cdoc, nearest: str) -> tuple[str, str] | None:
     and that sentence's list has another name in its place; else None."""
     near = _folded(nearest)
     for head in cdoc:
-        if head.pos_ != "PROPN" or head.dep_ == "conj":
+        if head.pos_ != "PROPN" or head.dep_ == "conj" or not any(c.dep_ == "conj" for c in head.children):
             continue
         members = [head, *(t for t in head.subtree if t.dep_ == "conj" and t.pos_ == "PROPN")]
         if len(members) < 3:
@@ -584,10 +585,10 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
             return found
     if passage is None:
         return None
-    elsewhere = set(_aligned(passage)[1])
     for i in range(2, len(cl) - 2):  # a common noun the passage uses for something else
         w = cl[i]
-        if len(w) < 5 or w not in nouns or cw[i][:1].isupper() or w not in elsewhere:
+        if len(w) < 5 or w not in nouns or cw[i][:1].isupper() or all(w in pl for _, pl, _, _ in sents) or not re.search(
+                r"(?<!\w)" + re.escape(w) + r"(?!\w)", _folded(passage)):
             continue
         left, right = cl[i - 2:i], cl[i + 1:i + 3]
         for pw, pl, _, at in sents:
@@ -703,17 +704,21 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"))
 
 
+_OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
+
+
 def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
     """``(the claim's word, the passage's opposite)`` when the claim (``cdoc``) uses a word of
     :data:`ANTONYMS` more often than ``nearest`` (the passage sentence most like it) does, and the
     sentence uses the other more often than the claim, without a negation; else None."""
     if _NEGATION.search(_affirmed(nearest)):
         return None
-    from collections import Counter
-
-    mine = Counter(x for t in cdoc for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())})
+    mine = Counter(x for t in cdoc for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())}
+                   if x in _OPPOSITE_WORDS)
+    if not mine:
+        return None
     near = re.sub(r"\bclose(?= to\b)", " ", nearest.lower().replace("’", "'"))  # "close to Puigcerdà": near
-    theirs = Counter(x for w in _TOKEN.findall(near) for x in {w, *_lemmas(w)})
+    theirs = Counter(x for w in _TOKEN.findall(near) for x in {w, *_lemmas(w)} if x in _OPPOSITE_WORDS)
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
