@@ -147,7 +147,10 @@ def test_incremental_add_and_remove_from_the_command_line(server, tmp_path, inde
     c.write_text("Orchard diary\n\nThe apple harvest of the Kell valley orchard reached 40 tonnes in October.\n")
     r = _rag("ingest", str(a), str(b), "--store", url, "--quiet")
     assert r.returncode == 0, r.stderr
-    assert "embedded 2 new or changed chunk(s)" in r.stdout
+    assert "embedded 2 new or changed chunk(s) and 2 sentence(s)" in r.stdout and "2 chunks, 2 sentences" in r.stdout
+    # again, unchanged: nothing embedded, and the report still counts the sentences held
+    r = _rag("ingest", str(a), str(b), "--store", url, "--quiet")
+    assert r.returncode == 0 and "2 chunks, 2 sentences" in r.stdout and "embedded 0 new" in r.stdout, r.stdout
     r = _rag("ask", "--store", url, "How far did the Aletsch glacier retreat in 2023?")
     assert r.returncode == 0 and "51 metres" in r.stdout and "[1] Glacier survey" in r.stdout, r.stdout + r.stderr
     # adding one file embeds that file only; the others are not touched

@@ -583,7 +583,10 @@ class MilvusStore:
         stale = sorted(held_all - set(keys))
         self.delete_ids(stale)
         self.set_documents(source_records(documents, chunks), [])
-        return IngestReport(self.location, len(documents), len(chunks), n_sents, list(skipped or []),
+        # the collection now holds exactly these chunks: its sentence count is theirs (n_sents counts
+        # only the sentences embedded now, 0 when nothing changed)
+        return IngestReport(self.location, len(documents), len(chunks), self._count(coll=self.sent_name),
+                            list(skipped or []),
                             time.perf_counter() - t0, embedded=len(new), embedded_sentences=n_sents,
                             duplicates=duplicates, removed=[])
 
