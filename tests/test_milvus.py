@@ -291,3 +291,13 @@ def test_a_store_idle_for_a_minute_still_answers(server, embedder):
     threading.Event().wait(70)  # a fixed idle minute: a quiet channel is the condition under test
     again = MilvusStore.open(url, embedder_name=embedder.name, dim=embedder.dim)
     assert len(again) == 0 and again.documents() == [] and store.live_version() == again.version
+
+
+def test_an_unreachable_server_is_one_plain_line():
+    """No server on the port: one line that names the store and pymilvus's message once, not the
+    exception's repr inside its own text."""
+    r = _rag("ask", "--store", "milvus://127.0.0.1:1/absent", "When did the keeper retire?")
+    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    assert r.returncode == 2 and len(lines) == 1, r.stderr
+    assert lines[0].startswith("rag: error: The Milvus server at milvus://127.0.0.1:1/absent cannot be reached")
+    assert "<MilvusException" not in lines[0] and lines[0].count("MilvusException") == 1, lines[0]

@@ -44,6 +44,7 @@ from dataclasses import asdict
 import itertools
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -152,7 +153,9 @@ def _new_client(uri: str, location: str):
 
 
 def _unavailable(location: str, e: Exception) -> MilvusUnavailableError:
-    msg = " ".join(str(e).split())[:200]
+    # pymilvus's str() is "<MilvusException: (code=2, message=...)>": keep the message alone
+    msg = getattr(e, "message", None) or re.sub(r"^<\w+: \((.*)\)>$", r"\1", " ".join(str(e).split()))
+    msg = " ".join(str(msg).split())[:200]
     return MilvusUnavailableError(
         f"The Milvus server at {location} cannot be reached or failed ({type(e).__name__}: {msg}). "
         f"Start it (e.g. milvus-lite server --data-dir DIR --port PORT) and run the command again "
