@@ -80,6 +80,21 @@ def llm_env(monkeypatch):
     return use
 
 
+def name_collection(page, name: str) -> None:
+    """Open the chat's "add articles" box and type ``name`` as the collection, waiting until the
+    box is mounted (its upload field and button shown) and the field holds ``name`` after it lost
+    focus: a name typed while the box was still mounting was lost once under load (the upload went
+    to the default collection)."""
+    page.get_by_text("Add articles to a collection of yours").click()
+    page.locator("#add").wait_for(state="visible", timeout=30_000)
+    page.locator("#upload").wait_for(state="visible", timeout=30_000)
+    box = page.locator("#collection input, #collection textarea").first
+    box.fill(name)
+    box.press("Tab")
+    page.wait_for_function("(n) => { const b = document.querySelector('#collection input, #collection textarea');"
+                           " return b !== null && b.value === n; }", arg=name, timeout=30_000)
+
+
 def add_files(page, files, expect: str) -> None:
     """Upload ``files`` in the chat's "add articles" box and wait until ``#added`` reports
     ``expect``. The file's row shows before its upload has reached the server; an "Add" pressed
@@ -99,5 +114,6 @@ def add_files(page, files, expect: str) -> None:
             page.locator("#add").click()
             page.locator("#added").get_by_text(expect).wait_for(timeout=120_000)
     except PlaywrightTimeout as e:  # say what the page showed instead, so a CI failure explains itself
-        shown = {sel: page.locator(sel).inner_text() for sel in ("#added", "#upload", "#collection")}
+        shown = {sel: page.locator(sel).inner_text() for sel in ("#added", "#upload")}
+        shown["collection field"] = page.locator("#collection input, #collection textarea").first.input_value()
         raise AssertionError(f"waited for {expect!r}; the page showed {shown}") from e

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import add_files, free_port
+from conftest import add_files, free_port, name_collection
 from fake_openai import FakeOpenAI, first_sentence, source_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,8 +246,7 @@ def test_browser_two_users_never_see_each_other(chat_server, browser, tmp_path):
     doc = tmp_path / "orchard.md"
     doc.write_text("# Orchard log\n\nThe Brambleton orchard harvested 412 crates of quince in October 2025.\n",
                    encoding="utf-8")
-    a.get_by_text("Add articles to a collection of yours").click()
-    a.locator("#collection input, #collection textarea").first.fill("orchards")
+    name_collection(a, "orchards")
     add_files(a, [doc], "added 1 file(s) to the collection orchards")
     _ask(a, "How many crates of quince did the Brambleton orchard harvest?", 1)
     assert "412" in a.locator("#chat").inner_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import add_files, free_port
+from conftest import add_files, free_port, name_collection
 
 ROOT = Path(__file__).resolve().parents[1]
 Q_3000 = "How many active Chinese investigations were running through Interpol by September 2017?"
@@ -174,8 +174,7 @@ def test_browser_upload_then_ask(tmp_path, embedder, browser):
     try:
         page = browser.new_page()
         page.goto(url)
-        page.get_by_text("Add articles to a collection of yours").click()
-        page.locator("#collection input, #collection textarea").first.fill("glaciers")
+        name_collection(page, "glaciers")
         add_files(page, [good, bad], "added 1 file(s) to the collection glaciers")
         _ask(page, "How far did the Aletsch glacier retreat in 2023?")
         page.locator('#chat a[href="#source-1-1"]').first.wait_for(timeout=60_000)
