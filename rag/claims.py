@@ -542,12 +542,12 @@ def _unbound(claim: str, passage: str) -> tuple[str, str] | None:
 def _substituted(claim: str, nears: list[str], passage: str | None = None,
                  nouns: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
-    name) between words that ``nearest`` (the passage sentence most like it) writes around another
-    value of that kind: "the family moved to Magdeburg in 1484" where the sentence says "moved to
+    name) between words that one of ``nears`` (the passage sentences most like it) writes around
+    another value of that kind: "the family moved to Magdeburg in 1484" where the sentence says "moved to
     Mansfeld in 1484", "one of three citizen representatives" for "one of four". The words around
     it: two on each side, or three in all with one on a side; at the claim's end, two before it.
-    Where the sentence has those words around the claim's own value too, nothing is said (the
-    claim may state the other fact). A common noun (one of ``nouns``, the claim's) that the
+    Where a sentence has those words around the claim's own value too, nothing is said (the
+    claim may state the other fact), nor where the claim gives the sentence's value as well. A common noun (one of ``nouns``, the claim's) that the
     ``passage`` uses elsewhere, between two words on each side that the sentence writes around
     other lower-case words, counts too ("In October 2010, epidemiologists suggested that" where
     the sentence says "medical geneticists" and the passage's epidemiologists are others). Else None."""
