@@ -649,14 +649,24 @@ _NAMED_BEFORE = re.compile(r"\b([A-Z][\w'’-]+)(?:\s+(?:did|does|do|has|have|ha
                            r"then|later|eventually|finally))*\s*$")
 
 
-def _others_denied(sentence: str, claim: str) -> str:
+_EXCEPT = re.compile(r"\b(?:except(?: for)?|but not|other than|apart from|save for)\s+((?:the\s+)?[\w.'’-]+)")
+
+
+def _others_denied(sentence: str, claim: str, absent: bool = True) -> str:
     """``sentence`` without the negations whose subject is a name the ``claim`` does not give
-    ("though Norway did not end up joining" says nothing of a claim that Croatia joined)."""
+    ("though Norway did not end up joining" says nothing of a claim that Croatia joined), or one
+    it excepts ("The UK refused to sign" agrees with "all signed it except the UK"); with
+    ``absent`` False, or a claim about every or all of something, only the latter."""
     hay = _folded(claim)
+    if absent and re.search(r"\b(?:every|all|each|both|any)\b", hay):
+        absent = False  # "every member signed": another member's refusal denies it
+    # a name the claim excepts ("every member signed it except the UK") is one it denies too
+    excepted = " ".join(m.group(1) for m in _EXCEPT.finditer(hay))
     out, last = [], 0
     for m in _NEGATION.finditer(sentence):
         before = _NAMED_BEFORE.search(sentence[max(0, m.start() - 60):m.start()])
-        if before and before.group(1).lower() not in _AUX and not _named_in(before.group(1), hay):
+        if before and before.group(1).lower() not in _AUX and (
+                (absent and not _named_in(before.group(1), hay)) or _named_in(before.group(1), excepted)):
             out.append(sentence[last:m.start()] + " " * (m.end() - m.start()))
             last = m.end()
     return "".join(out) + sentence[last:]
@@ -1267,7 +1277,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
             affirmed = not any(len(d) == 3 and set(d) <= words
                                for x in (sentences if sentences is not None else split_passage(passage))
-                               for d in _denials(x))
+                               for d in _denials(_others_denied(x, claim, absent=False)))
         if not affirmed:
             reasons.append("the passage states it with a negation")
         else:

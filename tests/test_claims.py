@@ -555,6 +555,9 @@ def test_roles_stated_by_a_noun_of_the_act():
      "The pharmacy in Dubrovnik, close to the harbour, opened in 1317."),
     # a negation of another country says nothing of this one
     ("Croatia joined in 2013.", "Members joined from 1972 to 1994 (though Norway failed to join) and Croatia in 2013."),
+    # a name the claim excepts is one it denies too
+    ("In 1989 every one of the then 12 member states signed the charter except the UK.",
+     "The charter was adopted in 1989 by 11 of the then 12 member states. The UK refused to sign the charter."),
 ])
 def test_true_paraphrases_a_reader_would_write_are_kept(claim, passage):
     sents = split_passage(passage)
@@ -567,6 +570,8 @@ def test_true_paraphrases_a_reader_would_write_are_kept(claim, passage):
     ("The town became a city in 1885, twelve years after the railroad station opened.",
      "The railroad opened a station in 1872. The town became an incorporated city in 1885."),
     ("Norway joined in 1994.", "Members joined from 1972 to 1994 (though Norway failed to join) and Croatia in 2013."),
+    ("In 1989 every one of the member states signed the charter.",
+     "The charter was adopted in 1989 by 11 of the then 12 member states. The UK refused to sign the charter."),
 ])
 def test_their_false_twins_are_not(claim, passage):
     sents = split_passage(passage)
