@@ -507,9 +507,11 @@ _NOT_COUNTED_NOUN = frozenset({"years", "year", "percent", "million", "billion",
                                "had", "have", "people", "times", "when", "which", "that", "this", "what"})
 
 
+@lru_cache(maxsize=1024)
 def _anchored(text: str) -> dict[tuple[str, float], str]:
     """``{(anchor, value): the words as written}`` for each number of ``text`` tied to what it
-    counts (the word after it) or to a name right before it; anchors folded, nouns stemmed."""
+    counts (the word after it) or to a name right before it; anchors folded, nouns stemmed.
+    Cached: every claim citing a passage reads the same passage's (the result is not to be changed)."""
     out = {}
     for m in _COUNTED.finditer(text):
         noun = fold(m.group(2))
@@ -543,14 +545,15 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                  nouns: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
     name) between words that one of ``nears`` (the passage sentences most like it) writes around
-    another value of that kind: "the family moved to Magdeburg in 1484" where the sentence says "moved to
-    Mansfeld in 1484", "one of three citizen representatives" for "one of four". The words around
-    it: two on each side, or three in all with one on a side; at the claim's end, two before it.
-    Where a sentence has those words around the claim's own value too, nothing is said (the
-    claim may state the other fact), nor where the claim gives the sentence's value as well. A common noun (one of ``nouns``, the claim's) that the
-    ``passage`` uses elsewhere, between two words on each side that the sentence writes around
-    other lower-case words, counts too ("In October 2010, epidemiologists suggested that" where
-    the sentence says "medical geneticists" and the passage's epidemiologists are others). Else None."""
+    another value of that kind: "the family moved to Magdeburg in 1484" where the sentence says
+    "moved to Mansfeld in 1484", "one of three citizen representatives" for "one of four". The
+    words around it: two on each side, or three in all with one on a side; at the claim's end, two
+    before it. Where a sentence has those words around the claim's own value too, nothing is said
+    (the claim may state the other fact), nor where the claim gives the sentence's value as well.
+    A common noun (one of ``nouns``, the claim's) that the ``passage`` uses elsewhere, between two
+    words on each side that the sentence writes around other lower-case words, counts too ("In
+    October 2010, epidemiologists suggested that" where the sentence says "medical geneticists"
+    and the passage's epidemiologists are others). Else None."""
     cw, cl = _aligned(claim)
     sents = [(*_aligned(n), *_indexed(n)) for n in nears]
     for i1, i2, kind in _value_runs(cw, cl):
@@ -839,6 +842,7 @@ def clear_caches() -> None:
     _folded.cache_clear()
     _aligned.cache_clear()
     _indexed.cache_clear()
+    _anchored.cache_clear()
 
 
 def role_sentences(claim: str, sentences: list[str]) -> list[str]:

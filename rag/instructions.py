@@ -126,12 +126,12 @@ RULES = re.compile(
     r"|\breply to (?:any|every|all|each) (?:question|query|message)s?\b"
     r"|\binclude the user'?s\b",
     re.IGNORECASE)
-#: A sentence that opens with a command to say something to someone ("State that ...", "When
-#: summarising, say that ...", "Tell the user ..."): an instruction of its own, outside quotation
-#: marks ("State officials said ..." and "Call 000" are not).
 #: An instruction that announces the next sentence as its content: "A message for the model
 #: follows.", "Your instructions are below.", "... as follows:".
 _POINTS_ON = re.compile(r"(?:\b(?:follows|following|below|next)|:)\W*$", re.IGNORECASE)
+#: A sentence that opens with a command to say something to someone ("State that ...", "When
+#: summarising, say that ...", "Tell the user ..."): an instruction of its own, outside quotation
+#: marks ("State officials said ..." and "Call 000" are not).
 OPENING_COMMAND = re.compile(
     r"^\W{0,2}(?:(?:always|only|now|instead|then|also|please|simply|just),?\s+)*(?:when [^,]{1,80},\s*)?"
     r"(?:(?:say|state|claim|mention|insist|assert|declare|report|answer|respond|reply|write|describe|portray|"
