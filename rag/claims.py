@@ -580,9 +580,16 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 break
             pw, p_runs, s, e = spans[0]
             theirs = [fold(w) for w in pw[s:e] if kind != "name" or w[:1].isupper()]
-            if (s in p_runs and p_runs[s][1] == kind and p_runs[s][0] == e
-                    and not any(w in cl for w in theirs)):  # a value the claim gives too: it states both
-                found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]))
+            if s in p_runs and p_runs[s][1] == kind and p_runs[s][0] == e:
+                mine = [fold(w) for w in cw[i1:i2] if kind != "name" or w[:1].isupper()]
+                pl = next(pl for qw, pl, _, _ in sents if qw is pw)
+                if not any(w in cl for w in theirs):
+                    found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), False)
+                elif kind == "name" and all(w in cl for w in theirs) and all(w in pl for w in mine):
+                    # the claim gives the sentence's value too, and the sentence the claim's: the two
+                    # exchanged ("Alceu Ranzi ... and Ondemar Dias with furthering" for "Ondemar Dias
+                    # ... and Alceu Ranzi with furthering")
+                    found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), True)
             break
         if found:
             return found
@@ -604,7 +611,7 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                     span = pl[j + 2:e]
                     if pl[e:e + 2] == right and all(x.isalpha() and x[:1].islower() for x in pw[j + 2:e]) and not any(
                             x.startswith(w[:4]) or w.startswith(x[:4]) or stem(x) == stem(w) for x in span):
-                        return cw[i], " ".join(pw[j + 2:e])
+                        return cw[i], " ".join(pw[j + 2:e]), False
     return None
 
 
@@ -1262,7 +1269,9 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
             reasons.append(f"the passage's list has {swapped[1]}, not {swapped[0]}")
         elif not reasons:
             swapped = _substituted(claim, nears, passage, frozenset(t.lower_ for t in cdoc if t.pos_ == "NOUN"))
-            if swapped:
+            if swapped and swapped[2:] == (True,):
+                reasons.append(f"the passage gives {swapped[1]} there and {swapped[0]} elsewhere: the two are exchanged")
+            elif swapped:
                 reasons.append(f"the passage gives {swapped[1]}, not {swapped[0]}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
