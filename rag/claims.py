@@ -67,7 +67,7 @@ _WORD = re.compile(r"[a-z]+")
 _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits it)
 #: A negation; "too slow to be practical" denies "practical" as "not" would.
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
-                       r"failed to|fail to|fails to|refused to|denied|lacks?|lacked|too \w+ to)\b|n['’]t\b", re.I)
+                       r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|lacked|too \w+ to)\b|n['’]t\b", re.I)
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -721,24 +721,45 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("launch", "drop"), ("launch", "discontinue"), ("add", "remove"), ("import", "export"),
             ("majority", "minority"), ("victory", "defeat"), ("success", "failure"), ("common", "rare"),
             ("strong", "weak"), ("public", "private"), ("urban", "rural"), ("join", "leave"), ("arrive", "depart"),
-            ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"))
+            ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"),
+            ("carry", "reject"), ("pass", "reject"))
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
 
 
+#: Where a negation's reach ends: a clause's punctuation or a contrasting conjunction.
+_CLAUSE_END = re.compile(r"[,;:]|\b(?:but|while|whereas|although|though)\b", re.I)
+
+
+def _reach(sentence: str) -> set[str]:
+    """The stems of the words a negation of ``sentence`` denies: up to three words of three letters
+    or more after it, auxiliaries skipped, within its clause ("should not be an EU competence, but
+    was rejected": "competence", not "rejected")."""
+    text = _affirmed(sentence)
+    out = set()
+    for m in _NEGATION.finditer(text):
+        rest = text[m.end():m.end() + 80]
+        end = _CLAUSE_END.search(rest)
+        words = [w for w in _WORD.findall(fold(rest[:end.start()] if end else rest)) if w not in _AUX and len(w) >= 3]
+        out |= {stem(w) for w in words[:3]}
+    return out
+
+
 def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
     """``(the claim's word, the passage's opposite)`` when the claim (``cdoc``) uses a word of
     :data:`ANTONYMS` more often than ``nearest`` (the passage sentence most like it) does, and the
-    sentence uses the other more often than the claim, without a negation; else None."""
-    if _NEGATION.search(_affirmed(nearest)):
-        return None
-    mine = Counter(x for t in cdoc for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())}
+    sentence uses the other more often than the claim, neither in a negation's reach (the three
+    words after it: "did not reject" is no opposite of "accepted"); else None."""
+    denied = _reach(nearest) | _reach(cdoc.text)
+    mine = Counter(x for t in cdoc if stem(t.lower_) not in denied
+                   for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())}
                    if x in _OPPOSITE_WORDS)
     if not mine:
         return None
     near = re.sub(r"\bclose(?= to\b)", " ", nearest.lower().replace("’", "'"))  # "close to Puigcerdà": near
-    theirs = Counter(x for w in _TOKEN.findall(near) for x in {w, *_lemmas(w)} if x in _OPPOSITE_WORDS)
+    theirs = Counter(x for w in _TOKEN.findall(near) if stem(w) not in denied
+                     for x in {w, *_lemmas(w)} if x in _OPPOSITE_WORDS)
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
