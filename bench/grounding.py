@@ -15,7 +15,13 @@ Data (written for this check, tests/data/):
 - ``grounding_*_blind.jsonl`` ... ``grounding_*_blind4.jsonl``: written blind, by writers who saw
   neither the check's code nor any earlier record, split by article title into
   ``blind_calibrate`` / ``blind_held`` ... ``blind4_calibrate`` / ``blind4_held`` (blind4 adds
-  ``wrong_attribute``: a property given to another thing of the passage).
+  ``wrong_attribute``: a property given to another thing of the passage);
+- ``grounding_*_blind5.jsonl``: the same, written blind over 96 SQuAD paragraphs no earlier set
+  used (two per article), split by article number: 00–23 ``blind5_calibrate``, 24–47
+  ``blind5_held`` (176 claims, 80 of them true paraphrases; 48 instruction records).
+
+Every ``grounding_claims*.jsonl`` / ``grounding_instructions*.jsonl`` is read; each split is
+reported, and all held halves pooled (``held_pooled``) and all calibration halves pooled.
 
 Each claim or reply cites its passage; the check (``CitationChecker.holds``) keeps or removes it.
 Prints, for the held half: the share of false claims removed (``caught_false``), of true
@@ -103,6 +109,18 @@ def evaluate(checker: CitationChecker, claims: list[dict], instr: list[dict], sp
     }
 
 
+def pooled(parts: list[dict]) -> dict:
+    """The rates of :func:`evaluate` over several splits together (each weighted by its counts)."""
+    def rate(key: str, n: str) -> float:
+        total = sum(p[n] for p in parts)
+        return round(sum(p[key] * p[n] for p in parts if p[n]) / total, 4) if total else float("nan")
+
+    return {"caught_false": rate("caught_false", "false_claims"), "false_claims": sum(p["false_claims"] for p in parts),
+            "kept_true": rate("kept_true", "true_claims"), "true_claims": sum(p["true_claims"] for p in parts),
+            "caught_instruction": rate("caught_instruction", "instructions"),
+            "instructions": sum(p["instructions"] for p in parts)}
+
+
 def calibrate(claims: list[dict], instr: list[dict], emb: Embedder) -> float:
     """Lowest exemplar similarity that flags no sentence of a calibration-half benign or claim
     passage (rules aside), rounded up to 0.01."""
@@ -147,30 +165,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--calibrate", action="store_true")
     args = ap.parse_args()
-    claims = (load("grounding_claims.jsonl") + load("grounding_claims_extra.jsonl") + load("grounding_claims_extra2.jsonl")
-              + load("grounding_claims_blind.jsonl") + load("grounding_claims_blind2.jsonl")
-              + load("grounding_claims_blind3.jsonl") + load("grounding_claims_blind4.jsonl"))
-    instr = (load("grounding_instructions.jsonl") + load("grounding_instructions_extra.jsonl")
-             + load("grounding_instructions_extra2.jsonl") + load("grounding_instructions_blind.jsonl")
-             + load("grounding_instructions_blind2.jsonl") + load("grounding_instructions_blind3.jsonl")
-             + load("grounding_instructions_blind4.jsonl"))
+    claims = [r for n in sorted(p.name for p in DATA.glob("grounding_claims*.jsonl")) for r in load(n)]
+    instr = [r for n in sorted(p.name for p in DATA.glob("grounding_instructions*.jsonl")) for r in load(n)]
     emb = Embedder()
     if args.calibrate:
         print(f"MIN_SIMILARITY = {calibrate(claims, instr, emb):.2f}")
     checker = checker_for(claims, instr, emb)
-    result = {"held": evaluate(checker, claims, instr, "held"),
-              "calibrate": evaluate(checker, claims, instr, "calibrate"),
-              "blind_held": evaluate(checker, claims, instr, "blind_held"),
-              "blind_calibrate": evaluate(checker, claims, instr, "blind_calibrate"),
-              "blind2_held": evaluate(checker, claims, instr, "blind2_held"),
-              "blind2_calibrate": evaluate(checker, claims, instr, "blind2_calibrate"),
-              "blind3_held": evaluate(checker, claims, instr, "blind3_held"),
-              "blind3_calibrate": evaluate(checker, claims, instr, "blind3_calibrate"),
-              "blind4_held": evaluate(checker, claims, instr, "blind4_held"),
-              "blind4_calibrate": evaluate(checker, claims, instr, "blind4_calibrate")}
+    splits = sorted({r["split"] for r in claims + instr}, key=lambda x: (x.rsplit("_", 1)[0] if "_" in x else "", x))
+    result = {name: evaluate(checker, claims, instr, name) for name in splits}
+    result["held_pooled"] = pooled([result[n] for n in splits if n.endswith("held")])
+    result["calibrate_pooled"] = pooled([result[n] for n in splits if n.endswith("calibrate")])
     result["ms_5_sentences"], result["ms_added_5_sentences"] = latency(emb)
-    for name in ("held", "calibrate", "blind_held", "blind_calibrate", "blind2_held", "blind2_calibrate",
-                 "blind3_held", "blind3_calibrate", "blind4_held", "blind4_calibrate"):
+    for name in [*splits, "held_pooled", "calibrate_pooled"]:
         print(f"{name}: {json.dumps(result[name])}", file=sys.stderr)
     print(json.dumps(result))
 
