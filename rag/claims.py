@@ -241,12 +241,40 @@ _SPAN_AFTER = r"\s*(?:years?|decades?|centuries|months?|weeks?|days?)\b"
 _POWER = re.compile(r"(\d+)\s*\^\s*(\d+|[a-z])\b")
 
 
+#: ``(the claim's period, the passage's, factor)``: a rate the claim states per another period.
+_RATES = ((r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b",
+           r"\b(?:a|per|each|every) month\b|\bmonthly\b", 12),
+          (r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b", r"\b(?:a|per|each|every) week\b|\bweekly\b", 52),
+          (r"\b(?:a|per|each|every) month\b|\bmonthly\b",
+           r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b", 1 / 12))
+_TOTAL = re.compile(r"\b(?:in total|a total of|totall?ing|in all|altogether|combined|together)\b")
+_RATIO = re.compile(r"\b(?:times|twice|double|triple|half)\b")
+
+
+def _sums_to(x: float, parts: list[float], most: int = 4) -> bool:
+    """Whether some 2 to ``most`` of ``parts`` (ascending) add up to ``x``."""
+    def go(i: int, left: float, n: int) -> bool:
+        if abs(left) < 1e-9:
+            return n >= 2
+        if n == most:
+            return False
+        return any(parts[j] <= left + 1e-9 and go(j + 1, left - parts[j], n + 1) for j in range(i, min(len(parts), 40)))
+    return go(0, x, 0)
+
+
+def _about(ratio: float, x: float) -> bool:
+    """``ratio`` is ``x`` as a reader rounds it: within 10% (and x a small whole number or a half)."""
+    return (x == int(x) and 2 <= x <= 20 or x == 0.5) and abs(ratio - x) <= 0.1 * x
+
+
 def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) -> set[float]:
     """The numbers of ``unknown`` (the claim's, not the passage's) that the passage's numbers
     (``p_nums``) give by one step a reader takes: a span of years between two years of the passage
     ("thirteen years after" 1872 for 1885), what remains of a whole ("$280 billion" from $960
-    billion of which $680 billion is private "and the remainder" government), and a power written
-    as the passage lost it ("10^12" where the passage reads "1012")."""
+    billion of which $680 billion is private "and the remainder" government), a rate per another
+    period ("$1,500 a year" for "$125 per month"), a total the claim calls one ("16 years ... in
+    all"), a ratio ("three times") and a power written as the passage lost it ("10^12" where the
+    passage reads "1012")."""
     out: set[float] = set()
     low = fold(claim)
     years = sorted(p for p in p_nums if 1000 <= p <= 2100 and p == int(p))
@@ -257,6 +285,18 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
             if any(re.search(r"\b" + re.escape(w) + r"(?:[ -]\w+)?" + _SPAN_AFTER, low) for w in words):
                 out.add(x)
         elif remainder and any(a - b == x for a in p_nums for b in p_nums if a > b > 0):
+            out.add(x)
+    for x in unknown - out:
+        # a rate per another period ("$1,500 a year" for "$125 per month")
+        for mine, theirs, factor in _RATES:
+            if re.search(mine, low) and re.search(theirs, passage, re.I) and any(
+                    abs(p * factor - x) <= 0.005 * x for p in p_nums if p > 0):
+                out.add(x)
+        # a sum the claim says is one ("16 years of schooling in all" for 7 + 4 + 2 + 3)
+        if _TOTAL.search(low) and x > 0 and _sums_to(x, sorted(p for p in p_nums if 0 < p < x)):
+            out.add(x)
+        # a ratio of two of the passage's numbers ("about three times ABC's revenue")
+        if _RATIO.search(low) and any(b > 0 and _about(a / b, x) for a in p_nums for b in p_nums if a != b):
             out.add(x)
     for m in _POWER.finditer(claim):
         if re.search(r"(?<![\d.,])" + re.escape(m.group(1) + m.group(2)) + r"(?![\d])", passage):
@@ -492,6 +532,11 @@ def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
                     or (len(digits) > 2 and float(digits) in p_nums))
     a = [fold(w) for w in mine if w[:1].isupper() or w[0].isdigit() or kind != "name"]
     b = [fold(w) for w in theirs if w[:1].isupper() or w[0].isdigit() or kind != "name"]
+    if kind == "name" and set(a) & set(b):  # "County Waterford", "County Cavan": the words that differ decide
+        a, b = [w for w in a if w not in b], [w for w in b if w not in a]
+        if not a or not b:
+            return True
+        mine, theirs = a, b
     if any(x.startswith(y[:4]) or y.startswith(x[:4]) for x in a for y in b if min(len(x), len(y)) >= 3):
         return True
     return _named_in(" ".join(mine), fold(" ".join(theirs))) or _named_in(" ".join(theirs), fold(" ".join(mine)))
@@ -558,10 +603,12 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
     sents = [(*_aligned(n), *_indexed(n)) for n in nears]
     for i1, i2, kind in _value_runs(cw, cl):
         found = None
-        for nl, nr in ((2, 2), (2, 1), (1, 2)):
+        for nl, nr in ((2, 2), (2, 1), (1, 2), (2, 0)):
             left, right = cl[max(0, i1 - nl):i1], cl[i2:i2 + nr]
             if len(left) < nl or (len(right) < nr and not (i2 == len(cl) and nl == 2)):
                 continue
+            if nr == 0 and (kind != "name" or not any(k > 0 and cw[k][:1].isupper() for k in range(i1 - nl, i1))):
+                continue  # two words before it alone, only where they hold a name ("Killeshandra in")
             spans = []
             for pw, pl, p_runs, at in sents:
                 for j in at.get(left[0], ()):
@@ -583,6 +630,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
             if s in p_runs and p_runs[s][1] == kind and p_runs[s][0] == e:
                 mine = [fold(w) for w in cw[i1:i2] if kind != "name" or w[:1].isupper()]
                 pl = next(pl for qw, pl, _, _ in sents if qw is pw)
+                # the words that differ ("County Waterford", "County Cavan": "waterford", "cavan")
+                mine, theirs = [w for w in mine if w not in theirs] or mine, [w for w in theirs if w not in mine] or theirs
                 if not any(w in cl for w in theirs):
                     found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), False)
                 elif kind == "name" and all(w in cl for w in theirs) and all(w in pl for w in mine):
@@ -919,6 +968,17 @@ _ALSO = {"united kingdom": ("britain", "british", "england", "english", "scotlan
                             "welsh", "uk"), "united states": ("american", "america", "us")}
 
 
+def _acronym_in(name: str, text: str) -> bool:
+    """``name`` is an acronym (3 to 6 capitals, "&" and dots aside) of capitalised words ``text``
+    (as written) has in a row, "of", "and", "the", "for" and "&" skipped ("UCL": "University
+    College London"; "V&A": "Victoria and Albert")."""
+    letters = re.sub(r"[&.]", "", name)
+    if not ((3 if "&" not in name else 2) <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    words = r"\s+(?:(?:of|and|the|for|&)\s+)*".join(c + r"[a-z'’-]+" for c in letters)
+    return bool(re.search(r"(?<!\w)" + words + r"(?!\w)", text))
+
+
 def _named_in(name: str, haystack: str) -> bool:
     """``name`` (an entity) is named in ``haystack`` (folded text): whole, or as the start of a
     word ("Korea" in "Korean"), or by a known short form ("US" for "United States"), or, for a
@@ -929,7 +989,7 @@ def _named_in(name: str, haystack: str) -> bool:
     full = _ALIASES.get(n.rstrip("."), n)
     forms = {n, full, *_ALSO.get(full, ())} | {k for k, v in _ALIASES.items() if v in (n, full)}
     for f in forms:
-        tail = r"(?!\w)" if len(f) < 4 else ""
+        tail = r"(?:s|'s)?(?!\w)" if len(f) < 4 else ""  # "the V&As collection"
         if re.search(r"(?<!\w)" + re.escape(f) + tail, haystack):
             return True
     if " " not in n and len(n) >= 6:  # a demonym: "Egyptian" for "Egypt", "Ethiopian" for "Ethiopia"
@@ -1109,6 +1169,7 @@ def _named_actors(doc) -> list[tuple[str, str]]:
     """``(verb lemma, name key)`` for each verb of ``doc`` whose subject is a proper name
     ("Kerry spoke about ..." -> [("speak", "kerry")])."""
     return [(_lemma(t.head), _name(t)) for t in doc if t.dep_ == "nsubj" and t.pos_ == "PROPN"
+            and t.text[:1].isupper()  # "algorithm" tagged as a name is the tagger's slip
             and t.head.pos_ in ("VERB", "AUX") and _lemma(t.head) not in _LIGHT_VERBS]
 
 
@@ -1124,6 +1185,9 @@ def _other_actor(claim: str, nearest: str, sentences: list[str]) -> str | None:
         theirs = [k for v, k in _named_actors(_doc(nearest)) if v == verb]
         if not theirs or any(_meet({name}, {k}) for k in theirs):
             continue
+        if any(_named_in(name, fold(" ".join(x.text for x in t.subtree if x.i <= t.i)))
+               for t in _doc(nearest) if _key(t.lower_) in theirs):
+            continue  # "the Company" the sentence names in full: "the Westinghouse ... Company"
         with_verb = [x for x in sentences if any(verb in _lemmas(w) for w in _TOKEN.findall(x.lower().replace("’", "'")))]
         prepare(with_verb)
         if not any(_meet({name}, {k}) for x in with_verb for v, k in _named_actors(_doc(x)) if v == verb):
@@ -1233,7 +1297,9 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     c_nums -= _rounded(claim, p_nums)
     if 1.0 in c_nums and not re.search(r"(?<![\d.,])1(?![\d.,])", claim) and not any(
             t.lower_ == "one" and t.pos_ == "NUM" and not (t.i and cdoc[t.i - 1].lower_ in ("every", "each", "any", "no"))
-            for t in cdoc):  # "one could ask", "every one of the 12": a pronoun, not a count
+            and not (t.i + 1 < len(cdoc) and cdoc[t.i + 1].lower_ in ("of", "at", "by", "another"))
+            for t in cdoc):  # "one could ask", "every one of the 12", "one of his hymns", "one at a
+        # time": a pronoun or a manner, not a count
         c_nums.discard(1.0)
     c_nums -= _derived(claim, passage, c_nums - p_nums, p_nums)
     wrong = sorted(x for x in c_nums - p_nums if x not in c_ords or x not in p_ords)
@@ -1281,7 +1347,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     for t in cdoc:
         if (t.pos_ == "PROPN" and t.text[:1].isupper() and len(t.text) >= 3
                 and t.text.lower().rstrip(".") not in _MONTHS and t.text.lower() not in _ORDINAL_WORDS
-                and t.text not in _ROMAN and not _named_in(t.text, hay)
+                and t.text not in _ROMAN and not _named_in(t.text, hay) and not _acronym_in(t.text, title + "\n" + passage)
                 and not any(t.text in r for r in reasons)):
             reasons.append(f"the passage does not name {t.text}")
     if nearest is not None:
