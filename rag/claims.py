@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from . import entities
 from .sentences import split_sentences
-from .text import fold, stem
+from .text import STOPWORDS as _STOP, fold, stem
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -586,6 +586,9 @@ def _unbound(claim: str, passage: str) -> tuple[str, str] | None:
     return None
 
 
+_PLACE_PREP = r"(?:\w+ )?(?:in|at|near|of|from|on)(?: the)?"
+
+
 def _substituted(claim: str, nears: list[str], passage: str | None = None,
                  nouns: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
@@ -603,12 +606,14 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
     sents = [(*_aligned(n), *_indexed(n)) for n in nears]
     for i1, i2, kind in _value_runs(cw, cl):
         found = None
-        for nl, nr in ((2, 2), (2, 1), (1, 2), (2, 0)):
+        for nl, nr in ((2, 2), (2, 1), (1, 2), (2, 0), (3, 0)):
             left, right = cl[max(0, i1 - nl):i1], cl[i2:i2 + nr]
             if len(left) < nl or (len(right) < nr and not (i2 == len(cl) and nl == 2)):
                 continue
-            if nr == 0 and (kind != "name" or not any(k > 0 and cw[k][:1].isupper() for k in range(i1 - nl, i1))):
-                continue  # two words before it alone, only where they hold a name ("Killeshandra in")
+            if nr == 0 and (kind != "name" or not any(k > 0 and cw[k][:1].isupper() for k in range(i1 - nl, i1))
+                            or not re.fullmatch(_PLACE_PREP, " ".join(left[1:]))):
+                continue  # the words before it alone: a name and a preposition ("Killeshandra in", "Congress
+                # Hall in the"), the value being where that named thing is
             spans = []
             for pw, pl, p_runs, at in sents:
                 for j in at.get(left[0], ()):
@@ -634,7 +639,7 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 mine, theirs = [w for w in mine if w not in theirs] or mine, [w for w in theirs if w not in mine] or theirs
                 if not any(w in cl for w in theirs):
                     found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), False)
-                elif kind == "name" and all(w in cl for w in theirs) and all(w in pl for w in mine):
+                elif kind in ("name", "num") and all(w in cl for w in theirs) and all(w in pl for w in mine):
                     # the claim gives the sentence's value too, and the sentence the claim's: the two
                     # exchanged ("Alceu Ranzi ... and Ondemar Dias with furthering" for "Ondemar Dias
                     # ... and Alceu Ranzi with furthering")
@@ -675,6 +680,22 @@ def _misbound(claim: str, nearest: str) -> tuple[str, str] | None:
         if same and not any(v == val and t == thing for v, t, _ in theirs):
             other = next(w for v, t, w in theirs if t == thing and v[0] == val[0] and v != val)
             return said, other
+    return None
+
+
+_RANKED = re.compile(r"\bthe ((?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))[ -]"
+                     r"((?:most|least) [a-z]+|[a-z]+est) ([a-z]+))")
+
+
+def _unranked(claim: str, nearest: str) -> tuple[str, str] | None:
+    """``(the claim's words, the passage's)`` when the claim calls a thing the superlative ("the
+    most common component") that the passage sentence most like it (``nearest``) ranks lower
+    ("the second most common component"); else None."""
+    low = fold(claim)
+    for m in _RANKED.finditer(fold(nearest)):
+        mine = re.search(r"\bthe (" + re.escape(m.group(2)) + " " + re.escape(m.group(3)) + r")\b", low)
+        if mine:
+            return "the " + mine.group(1), "the " + m.group(1)
     return None
 
 
@@ -729,6 +750,16 @@ def _others_denied(sentence: str, claim: str, absent: bool = True) -> str:
             out.append(sentence[last:m.start()] + " " * (m.end() - m.start()))
             last = m.end()
     return "".join(out) + sentence[last:]
+
+
+_DIFFER = re.compile(r"\b(?:differs?|differed|different|unequal|distinct)\b", re.I)
+_NOT_EQUAL = re.compile(r"\b(?:is|are|was|were|be)\s+not\s+(?=(?:equal|identical|the same)\b)", re.I)
+
+
+def _unequal(sentence: str, claim: str) -> str:
+    """``sentence`` with "is not equal to" read as the claim's "differs from" when the claim says
+    two things differ (no denial of it: "If P is not equal to NP" for "P differs from NP")."""
+    return _NOT_EQUAL.sub("is ", sentence) if _DIFFER.search(claim) else sentence
 
 
 def _negated_words(claim: str, first: bool = False) -> set[str]:
@@ -1312,7 +1343,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         reasons.append(f"the passage gives no ordinal {', '.join(map(str, bad_ord))}"
                        + (f" (it gives {', '.join(map(str, sorted(p_ords)))})" if p_ords else ""))
     if nearest is not None and not bad_ord and not wrong:  # each there, but tied to another thing?
-        said = _misbound(claim, nears[0])
+        said = _misbound(claim, nears[0]) or _unranked(claim, nears[0])
         if said:
             reasons.append(f"the passage gives {said[1]}, not {said[0]}")
         else:  # a number or ordinal the passage gives only outside the sentences the claim restates
@@ -1365,15 +1396,15 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     negated = _negated_words(claim) if c_neg else set()
     agree = True
     if c_neg:  # what the claim negates must be negated in some sentence of the passage
-        agree = any(_NEGATION.search(_affirmed(x)) and (not negated or negated & _negated_words(x))
+        agree = any(_NEGATION.search(_affirmed(x)) and (not negated or negated & (_negated_words(x) | _reach(x)))
                     for x in (sentences if sentences is not None else split_passage(passage)))
     if agree:  # what it affirms (out of its negations' reach) the sentence most like it must not negate
         # (a claim that also negates something is held to the verb each negation of the
         # sentence denies: the claim negates "representatives" and affirms "cut", the passage
         # "hasn't yet cut")
-        words = {stem(w) for w in _WORD.findall(fold(claim))} - negated
+        words = {stem(w) for w in _WORD.findall(fold(claim)) if len(w) >= 3} - negated  # not "to", "in"
         affirmed = not any(_NEGATION.search(_affirmed(x)) and (_negated_words(x, first=c_neg) - negated) & words
-                           for x in (_others_denied(n, claim) for n in nears[:1]))
+                           for x in (_others_denied(_unequal(n, claim), claim) for n in nears[:1]))
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
             affirmed = not any(len(d) == 3 and set(d) <= words
                                for x in (sentences if sentences is not None else split_passage(passage))
