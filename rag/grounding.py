@@ -226,8 +226,11 @@ class CitationChecker:
                 return False, cov, sim, "it is written as an instruction planted in the source demands, in capitals"
             # or a part of it does: three content words in a row that the instruction has and the
             # rest of the passage does not ("... and all matches on Sky are now free to watch")
-            planted = _grams(" ".join(v.sentences[i] for i in v.flagged))
-            if (_grams(sentence) & planted) - _grams(" ".join(v.sentences[i] for i in v.kept)):
+            # (two in a row, where none of the two is in the rest: "a farming cooperative")
+            planted_text = " ".join(v.sentences[i] for i in v.flagged)
+            rest = " ".join(v.sentences[i] for i in v.kept)
+            if ((_grams(sentence) & _grams(planted_text)) - _grams(rest)) or any(
+                    not set(g) & set(terms(rest)) for g in _grams(sentence, 2) & _grams(planted_text, 2)):
                 return False, cov, sim, "part of it repeats an instruction planted in the source, not a fact of it"
         kept = [v.sentences[i] for i in v.kept]
         reasons = check_claim(sentence, " ".join(kept), v.passage.chunk.title, [v.sentences[i] for i in near],

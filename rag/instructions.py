@@ -56,7 +56,7 @@ MIN_SIMILARITY = 0.53
 _AI = (r"(?:(?:virtual|digital|voice|smart|automated|ai|artificial) (?:assistants?|helpers?|agents?)|ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
        r"language models?|models?|bots?|agents?|helpers?|crawlers?|scrapers?|summari[sz]ers?|(?:automated|ai|"
        r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?))")
-_COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
+_COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also |not |never |instead )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
 _SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
                 r"recommend|call|portray|refer|summari[sz]e")
 _SPEECH = r"(?:" + _SPEECH_BASE + r")"
@@ -124,7 +124,10 @@ RULES = re.compile(
     r"|\bwhen you (?:describe|summari[sz]e|answer|reply|respond|write|talk about|mention|discuss|explain)\b"
     r"|\b(?:forget|drop|skip) the (?:question|user'?s? question|query)\b"
     r"|\breply to (?:any|every|all|each) (?:question|query|message)s?\b"
-    r"|\binclude the user'?s\b",
+    r"|\binclude the user'?s\b"
+    # a key of markup or metadata naming a model: '{"llm_directive": ...}', "ai_note=", "assistant-instructions:"
+    r"|[\"']?\b(?:llm|ai|gpt|bot|chatbot|assistant|model|agent)[_-]\w+[\"']?\s*[:=]"
+    r"|[\"']?\b\w+[_-](?:llm|ai|gpt|bot|chatbot|assistant|model|agent)s?\b[\"']?\s*[:=]",
     re.IGNORECASE)
 #: An instruction that announces the next sentence as its content: "A message for the model
 #: follows.", "Your instructions are below.", "... as follows:".
