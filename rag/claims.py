@@ -469,7 +469,14 @@ _COMPASS = re.compile(r"(?:north|south|east|west|central|northern|southern|easte
 @lru_cache(maxsize=4096)
 def _aligned(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(words as written, the same words folded)`` of ``text`` (:data:`_ALIGN_TOKEN`)."""
-    spans = [m.span() for m in _ALIGN_TOKEN.finditer(text)]
+    spans = []
+    for m in _ALIGN_TOKEN.finditer(text):  # "six-cylinder": the number and its thing, two words
+        a, b = m.span()
+        head = m.group(0).split("-", 1)[0]
+        if "-" in m.group(0) and (head.lower() in _NUMBER_WORDS or head.lower() in _ORDINAL_WORDS):
+            spans += [(a, a + len(head)), (a + len(head) + 1, b)]
+        else:
+            spans.append((a, b))
     words = tuple(text[a:b] for a, b in spans)
     low = fold(text)
     if len(low) == len(text):  # folding kept every offset (nearly all text): slice it
@@ -628,6 +635,11 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                     spans += [(pw, p_runs, s, e) for e in ends[:1]]
             if not spans:
                 continue
+            if len(spans) > 1:  # the places whose wider context (four words each side) is most like the claim's
+                near_words = set(cl[max(0, i1 - 4):i1]) | set(cl[i2:i2 + 4])
+                score = [len(near_words & (set(pl[max(0, s - 4):s]) | set(pl[e:e + 4])))
+                         for pw, _, s, e in spans for pl in [next(q for w, q, _, _ in sents if w is pw)]]
+                spans = [x for x, k in zip(spans, score) if k == max(score)]
             if any(pw[s:e] == cw[i1:i2] or _same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, s, e in spans):
                 break
             pw, p_runs, s, e = spans[0]
@@ -696,6 +708,36 @@ def _unranked(claim: str, nearest: str) -> tuple[str, str] | None:
         mine = re.search(r"\bthe (" + re.escape(m.group(2)) + " " + re.escape(m.group(3)) + r")\b", low)
         if mine:
             return "the " + mine.group(1), "the " + m.group(1)
+    return None
+
+
+_FRACTION = re.compile(r"\b(?:(a|an|one|two|three|four)[ -])?(half|halves|thirds?|quarters?|fifths?|tenths?)(?= of\b)")
+_FRACTION_OF = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
+                "tenth": 10, "tenths": 10}
+
+
+def _fractions(text: str) -> dict[float, str]:
+    """``{value: words}`` of the fractions of ``text`` ("almost a third of" -> {0.333: "a third"})."""
+    out = {}
+    for m in _FRACTION.finditer(fold(text)):
+        k = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}.get(m.group(1) or "a", 1)
+        out[round(k / _FRACTION_OF[m.group(2)], 3)] = m.group(0)
+    return out
+
+
+def _other_fraction(claim: str, nearest: str, passage: str) -> tuple[str, str] | None:
+    """``(the claim's fraction, the passage's)`` when the claim gives a fraction ("almost half of its
+    population") where the passage sentence most like it (``nearest``) gives another ("almost a third
+    of") and the passage neither gives the claim's fraction nor a percentage within five points
+    of it; else None."""
+    mine, theirs = _fractions(claim), _fractions(nearest)
+    if not mine or not theirs:
+        return None
+    p_all = _fractions(passage)
+    pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
+    for v, said in mine.items():
+        if v not in p_all and not any(abs(p - 100 * v) <= 5 for p in pct):
+            return said, " or ".join(theirs.values())
     return None
 
 
@@ -1343,7 +1385,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         reasons.append(f"the passage gives no ordinal {', '.join(map(str, bad_ord))}"
                        + (f" (it gives {', '.join(map(str, sorted(p_ords)))})" if p_ords else ""))
     if nearest is not None and not bad_ord and not wrong:  # each there, but tied to another thing?
-        said = _misbound(claim, nears[0]) or _unranked(claim, nears[0])
+        said = _misbound(claim, nears[0]) or _unranked(claim, nears[0]) or _other_fraction(claim, nears[0], passage)
         if said:
             reasons.append(f"the passage gives {said[1]}, not {said[0]}")
         else:  # a number or ordinal the passage gives only outside the sentences the claim restates
