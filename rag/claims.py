@@ -873,15 +873,15 @@ def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
     :data:`ANTONYMS` more often than ``nearest`` (the passage sentence most like it) does, and the
     sentence uses the other more often than the claim, neither in a negation's reach (the three
     words after it: "did not reject" is no opposite of "accepted"); else None."""
-    denied = _reach(nearest) | _reach(cdoc.text)
-    mine = Counter(x for t in cdoc if stem(t.lower_) not in denied
-                   for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())}
-                   if x in _OPPOSITE_WORDS)
-    if not mine:
+    mine_all = [(t.lower_, x) for t in cdoc
+                for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())} if x in _OPPOSITE_WORDS]
+    if not mine_all:
         return None
+    denied = _reach(nearest) | _reach(cdoc.text)
+    mine = Counter(x for w, x in mine_all if stem(w) not in denied)
     near = re.sub(r"\bclose(?= to\b)", " ", nearest.lower().replace("’", "'"))  # "close to Puigcerdà": near
-    theirs = Counter(x for w in _TOKEN.findall(near) if stem(w) not in denied
-                     for x in {w, *_lemmas(w)} if x in _OPPOSITE_WORDS)
+    theirs = Counter(x for w in _TOKEN.findall(near) for x in {w, *_lemmas(w)}
+                     if x in _OPPOSITE_WORDS and stem(w) not in denied)
     for a, b in ANTONYMS:
         for x, y in ((a, b), (b, a)):
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
