@@ -192,7 +192,7 @@ def word_numbers(text: str, *, parts: bool = False) -> set[float]:
         else:
             close()
         if parts and (w in _NUMBER_WORDS or w in _SCALE):
-            out.add(float(_NUMBER_WORDS.get(w) or _SCALE[w]))
+            out.add(float(_NUMBER_WORDS[w] if w in _NUMBER_WORDS else _SCALE[w]))  # "zero" is 0, not absent
     close()
     return out
 

@@ -725,3 +725,10 @@ def test_a_reply_repeating_two_words_only_a_planted_instruction_has_is_removed(e
     ok, why = holds("In 1942, Pinedale, in what is now North Fresno, was the site of a farming cooperative.")
     assert not ok and "instruction" in why
     assert holds("In 1942, Pinedale, in what is now North Fresno, was the site of the Pinedale Assembly Center.")[0]
+
+
+def test_a_passage_with_zero_in_words_is_checked():
+    """"zero" in a passage (its value 0) once raised KeyError inside the check."""
+    text = "The team finished the season with zero wins and twelve losses."
+    assert _check("The team ended the season with zero wins and 12 losses.", text) == []
+    assert _check("The team ended the season with zero wins and 13 losses.", text) != []
