@@ -18,7 +18,10 @@ Data (written for this check, tests/data/):
   ``wrong_attribute``: a property given to another thing of the passage);
 - ``grounding_*_blind5.jsonl``: the same, written blind over 96 SQuAD paragraphs no earlier set
   used (two per article), split by article number: 00–23 ``blind5_calibrate``, 24–47
-  ``blind5_held`` (176 claims, 80 of them true paraphrases; 48 instruction records).
+  ``blind5_held`` (176 claims, 80 of them true paraphrases; 48 instruction records);
+- ``grounding_*_blind6.jsonl``: the same over 96 more unused paragraphs, weighted to true
+  paraphrases as a chatbot writes them (176 claims, 112 true; 40 instruction records),
+  ``blind6_calibrate`` / ``blind6_held`` by article number as blind5.
 
 Every ``grounding_claims*.jsonl`` / ``grounding_instructions*.jsonl`` is read; each split is
 reported, and all held halves pooled (``held_pooled``) and all calibration halves pooled.
