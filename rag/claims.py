@@ -247,6 +247,8 @@ _RATES = ((r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper an
           (r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b", r"\b(?:a|per|each|every) week\b|\bweekly\b", 52),
           (r"\b(?:a|per|each|every) month\b|\bmonthly\b",
            r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b", 1 / 12))
+_METRIC = re.compile(r"\b(?:metric )?(?:tons?|tonnes?|kilograms?|kilometres?|kilometers?|km|kg|litres?|liters?|"
+                     r"megawatts?|kilowatts?)\b")
 _TOTAL = re.compile(r"\b(?:in total|a total of|totall?ing|in all|altogether|combined|together)\b")
 _RATIO = re.compile(r"\b(?:times|twice|double|triple|half)\b")
 
@@ -273,8 +275,10 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
     ("thirteen years after" 1872 for 1885), what remains of a whole ("$280 billion" from $960
     billion of which $680 billion is private "and the remainder" government), a rate per another
     period ("$1,500 a year" for "$125 per month"), a total the claim calls one ("16 years ... in
-    all"), a ratio ("three times") and a power written as the passage lost it ("10^12" where the
-    passage reads "1012")."""
+    all"), a ratio ("three times"), a score's margin ("ahead by 14" for 24–10), a share ("1.8
+    million" for 60% of 3 million), a metric unit a thousand times larger ("18 tons" for 18,100
+    kg) and a power written as the passage lost it
+    ("10^12" where the passage reads "1012")."""
     out: set[float] = set()
     low = fold(claim)
     years = sorted(p for p in p_nums if 1000 <= p <= 2100 and p == int(p))
@@ -286,7 +290,19 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
                 out.add(x)
         elif remainder and any(a - b == x for a in p_nums for b in p_nums if a > b > 0):
             out.add(x)
+    margins = {abs(float(a.replace(",", "")) - float(b.replace(",", ""))) for a, b in _PAIR.findall(passage)}
+    pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
+    metric = bool(_METRIC.search(low))
     for x in unknown - out:
+        # a score's margin ("ahead by 14 points" for a 24–10 lead)
+        if x in margins and re.search(r"\b(?:by|margin|lead|ahead|won)\b", low):
+            out.add(x)
+        # a share of a whole ("about 1.8 million" for 60% of 3 million)
+        if any(abs(a / 100 * b - x) <= 0.02 * x for a in pct for b in p_nums if b > 0):
+            out.add(x)
+        # a metric unit a thousand times larger ("more than 18 metric tons" for 18,100 kg)
+        if metric and any(0 <= p / 1000 - x < 1 for p in p_nums if p >= 1000):
+            out.add(x)
         # a rate per another period ("$1,500 a year" for "$125 per month")
         for mine, theirs, factor in _RATES:
             if re.search(mine, low) and re.search(theirs, passage, re.I) and any(
@@ -534,6 +550,9 @@ def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
     short form of the other ("US", "United States")."""
     if kind == "num":
         p_nums = numbers(" ".join(theirs), lenient=True)
+        if len(mine) == 1 and len(theirs) == 1 and mine[0].isdigit() and theirs[0].isdigit() and (
+                len(mine[0]) == 4 and len(theirs[0]) == 2 and mine[0].endswith(theirs[0])):
+            return True  # "the late 1960s" for "the late 60s"
         digits = "".join(w for w in mine if w.isdigit())  # "10^12" where the passage lost the superscript
         return bool(numbers(" ".join(mine)) & p_nums or _rounded(" ".join(mine), p_nums)
                     or (len(digits) > 2 and float(digits) in p_nums))
@@ -733,12 +752,16 @@ def _other_fraction(claim: str, nearest: str, passage: str) -> tuple[str, str] |
     mine, theirs = _fractions(claim), _fractions(nearest)
     if not mine or not theirs:
         return None
-    p_all = _fractions(passage)
-    pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
     for v, said in mine.items():
-        if v not in p_all and not any(abs(p - 100 * v) <= 5 for p in pct):
+        if not _fraction_given(v, passage):
             return said, " or ".join(theirs.values())
     return None
+
+
+def _fraction_given(v: float, passage: str) -> bool:
+    """The passage gives the fraction ``v``: in words, or as a percentage within five points."""
+    pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
+    return v in _fractions(passage) or any(abs(p - 100 * v) <= 5 for p in pct)
 
 
 def _show(d: tuple) -> str:
@@ -796,6 +819,17 @@ def _others_denied(sentence: str, claim: str, absent: bool = True) -> str:
 
 _DIFFER = re.compile(r"\b(?:differs?|differed|different|unequal|distinct)\b", re.I)
 _NOT_EQUAL = re.compile(r"\b(?:is|are|was|were|be)\s+not\s+(?=(?:equal|identical|the same)\b)", re.I)
+
+
+def _clause(sentence: str, claim: str) -> str:
+    """The part of ``sentence`` between semicolons that shares most words with ``claim`` (the whole
+    sentence when it has no semicolon): "Faults are younger than the rocks they cut; accordingly,
+    ... are not cut ..." restates the claim in its first part alone."""
+    parts = [p for p in sentence.split(";") if p.strip()]
+    if len(parts) < 2:
+        return sentence
+    words = set(_WORD.findall(fold(claim)))
+    return max(parts, key=lambda p: len(words & set(_WORD.findall(fold(p)))))
 
 
 def _unequal(sentence: str, claim: str) -> str:
@@ -868,7 +902,7 @@ def _reach(sentence: str) -> set[str]:
     return out
 
 
-def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
+def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
     """``(the claim's word, the passage's opposite)`` when the claim (``cdoc``) uses a word of
     :data:`ANTONYMS` more often than ``nearest`` (the passage sentence most like it) does, and the
     sentence uses the other more often than the claim, neither in a negation's reach (the three
@@ -886,8 +920,8 @@ def _antonym(cdoc, nearest: str) -> tuple[str, str] | None:
         for x, y in ((a, b), (b, a)):
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
             # the more rain" where the passage says "the more ..., the less rain")
-            if mine[x] > theirs[x] and theirs[y] > mine[y]:
-                return x, y
+            if mine[x] > theirs[x] and theirs[y] > mine[y] and not (agrees and re.search(r"\b" + x + r"\b", agrees.lower())):
+                return x, y  # (unless the sentence the claim restates, ``agrees``, has the claim's word)
     return None
 
 
@@ -1375,6 +1409,11 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         # time": a pronoun or a manner, not a count
         c_nums.discard(1.0)
     c_nums -= _derived(claim, passage, c_nums - p_nums, p_nums)
+    for v in _fractions(claim):  # "about a third of" for "33%": no count of 3, no third rank
+        if _fraction_given(v, passage):
+            den = round(1 / v) if v <= 0.5 else None
+            c_nums.discard(float(den or 0))
+            c_ords.discard(den or 0)
     wrong = sorted(x for x in c_nums - p_nums if x not in c_ords or x not in p_ords)
     if wrong:
         given = [m.group(0) for m in _NUM.finditer(passage)] or ["no such number"]
@@ -1446,7 +1485,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         # "hasn't yet cut")
         words = {stem(w) for w in _WORD.findall(fold(claim)) if len(w) >= 3} - negated  # not "to", "in"
         affirmed = not any(_NEGATION.search(_affirmed(x)) and (_negated_words(x, first=c_neg) - negated) & words
-                           for x in (_others_denied(_unequal(n, claim), claim) for n in nears[:1]))
+                           for x in (_others_denied(_unequal(_clause(n, claim), claim), claim) for n in nears[:1]))
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
             affirmed = not any(len(d) == 3 and set(d) <= words
                                for x in (sentences if sentences is not None else split_passage(passage))
@@ -1454,7 +1493,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         if not affirmed:
             reasons.append("the passage states it with a negation")
         else:
-            opposite = next((o for o in (_antonym(cdoc, x) for x in nears[:2]) if o), None)
+            opposite = _antonym(cdoc, nears[0]) or (_antonym(cdoc, nears[1], agrees=nears[0]) if len(nears) > 1 else None)
             if opposite:
                 reasons.append(f"the passage says {opposite[1]}, not {opposite[0]}")
     else:
