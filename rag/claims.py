@@ -474,7 +474,7 @@ def _list_member(cdoc, nearest: str) -> tuple[str, str] | None:
 
 
 #: A word as :func:`_substituted` reads them: a number (with separators) or a run of letters.
-_ALIGN_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
+_ALIGN_TOKEN = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?(?![^\W\d_])|\d+(?:[.,]\d+)*|[^\W\d_]+(?:-[^\W\d_]+)*")
 #: Lower-case words inside a name ("Jan van Riebeeck", "Kingdom of Poland") or before one as part
 #: of a place ("north-east England").
 _NAME_PARTICLES = frozenset({"van", "von", "de", "der", "den", "du", "da", "di", "la", "le", "of", "al", "bin"})
@@ -640,7 +640,7 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                             or not re.fullmatch(_PLACE_PREP, " ".join(left[1:]))):
                 continue  # the words before it alone: a name and a preposition ("Killeshandra in", "Congress
                 # Hall in the"), the value being where that named thing is
-            spans = []
+            spans, plain = [], []
             for pw, pl, p_runs, at in sents:
                 for j in at.get(left[0], ()):
                     if pl[j:j + len(left)] != left:
@@ -651,13 +651,17 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                                 if pl[e:e + len(right)] == right]
                     else:  # the claim's last words: the value the sentence writes after the same words
                         ends = [p_runs[s][0]] if s in p_runs and p_runs[s][1] == kind else []
+                        if not ends and s < len(pl):  # or a plain word there ("in the nation" for "in the US")
+                            plain.append((pw, p_runs, s, s + 1))
                     spans += [(pw, p_runs, s, e) for e in ends[:1]]
             if not spans:
                 continue
-            if len(spans) > 1:  # the places whose wider context (four words each side) is most like the claim's
-                near_words = set(cl[max(0, i1 - 4):i1]) | set(cl[i2:i2 + 4])
-                score = [len(near_words & (set(pl[max(0, s - 4):s]) | set(pl[e:e + 4])))
-                         for pw, _, s, e in spans for pl in [next(q for w, q, _, _ in sents if w is pw)]]
+            if len(spans) + len(plain) > 1:  # the places whose wider context (six words each side) is most like the claim's
+                near_words = set(cl[max(0, i1 - 6):i1]) | set(cl[i2:i2 + 6])
+                score = [len(near_words & (set(pl[max(0, s - 6):s]) | set(pl[e:e + 6])))
+                         for pw, _, s, e in spans + plain for pl in [next(q for w, q, _, _ in sents if w is pw)]]
+                if max(score[len(spans):], default=-1) > max(score[:len(spans)]):
+                    break  # the claim restates the place with a plain word: it may name it otherwise
                 spans = [x for x, k in zip(spans, score) if k == max(score)]
             if any(pw[s:e] == cw[i1:i2] or _same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, s, e in spans):
                 break
@@ -878,7 +882,8 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("majority", "minority"), ("victory", "defeat"), ("success", "failure"), ("common", "rare"),
             ("strong", "weak"), ("public", "private"), ("urban", "rural"), ("join", "leave"), ("arrive", "depart"),
             ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"),
-            ("carry", "reject"), ("pass", "reject"))
+            ("carry", "reject"), ("pass", "reject"), ("agree", "refuse"), ("accept", "refuse"),
+            ("advantage", "drawback"), ("advantage", "disadvantage"), ("benefit", "drawback"))
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
