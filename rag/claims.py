@@ -322,7 +322,9 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
           "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15, "XVI": 16}
-_ROMAN_AFTER_NAME = re.compile(r"\b[A-Z][a-z]+\s+(" + "|".join(sorted(_ROMAN, key=len, reverse=True)) + r")\b")
+#: A regnal number after a name ("Bohemond I", "Charles III"), not a word before an initialism ("The V&A").
+_ROMAN_AFTER_NAME = re.compile(r"\b(?!(?:The|A|An|In|On|Of|At|By|To)\b)[A-Z][a-z]+\s+("
+                               + "|".join(sorted(_ROMAN, key=len, reverse=True)) + r")\b(?![&'’.-]\w)")
 
 
 def ordinals(text: str) -> set[int]:

@@ -131,6 +131,45 @@ def _cite(spans: dict, passage: Passage, sentence: str, vector: np.ndarray) -> N
 _NUMBER_STEMS = frozenset(stem(w) for w in (*claims_module._NUMBER_WORDS, *claims_module._SCALE))
 
 
+_LANGUAGE_WORDS = {
+    "french": {"le", "la", "les", "des", "est", "et", "une", "du", "dans", "pour", "qui", "au", "sont", "été"},
+    "spanish": {"el", "la", "los", "las", "es", "y", "una", "del", "por", "que", "fue", "con", "para", "su"},
+    "german": {"der", "die", "das", "und", "ist", "ein", "eine", "nicht", "mit", "von", "wurde", "den", "im"},
+    "italian": {"il", "lo", "gli", "è", "e", "una", "del", "della", "che", "per", "sono", "fu", "nel"},
+    "portuguese": {"o", "os", "as", "é", "e", "uma", "do", "da", "que", "para", "foi", "com", "no", "na"},
+}
+_ENGLISH_WORDS = {"the", "and", "is", "was", "of", "to", "in", "that", "it", "for", "with", "as", "by", "are"}
+_NUMBER_OF_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+                    "nine": 9, "ten": 10}
+
+
+def form_obeyed(sentence: str, instruction: str) -> str | None:
+    """The form a planted ``instruction`` demands that ``sentence`` (a reply sentence citing its
+    source) takes, named ("a numbered list", "French", "three words", "JSON"); None when it takes
+    none. Forms: a list ("numbered list", "bullet points"), a language named, a word count ("in
+    exactly three words"), JSON, pirate speech."""
+    low_i = instruction.lower()
+    words = re.findall(r"[^\W\d_]+", sentence.lower())
+    if re.search(r"\b(?:numbered|bullet(?:ed)?|bullet-point) (?:list|points?)\b|\bas a list\b", low_i) and re.match(
+            r"^\s*(?:\d+[.)]|[-*•▪])\s", sentence):
+        return "a list"
+    for lang, common in _LANGUAGE_WORDS.items():
+        if re.search(r"\b" + lang + r"\b", low_i) and len(set(words) & common) >= 2 and (
+                len([w for w in words if w in common]) > len([w for w in words if w in _ENGLISH_WORDS])):
+            return lang.capitalize()
+    m = re.search(r"\b(?:in|with|using) (?:exactly |only |just |no more than )?(\d+|" + "|".join(_NUMBER_OF_WORDS)
+                  + r") words\b", low_i)
+    if m:
+        n = int(m.group(1)) if m.group(1).isdigit() else _NUMBER_OF_WORDS[m.group(1)]
+        if len(sentence.split()) <= n:
+            return f"{n} words"
+    if "json" in low_i and sentence.lstrip().startswith(("{", "[")):
+        return "JSON"
+    if "pirate" in low_i and set(words) & {"arr", "arrr", "matey", "ahoy", "ye", "aye", "landlubber", "hearties"}:
+        return "pirate speech"
+    return None
+
+
 def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
     """The runs of ``n`` consecutive content terms of ``text`` (:func:`rag.text.terms`)."""
     t = terms(text)
@@ -224,6 +263,9 @@ class CitationChecker:
                 # the source's words, in a form the source does not use ("write your entire answer in
                 # capital letters"): the instruction's form obeyed
                 return False, cov, sim, "it is written as an instruction planted in the source demands, in capitals"
+            form = form_obeyed(sentence, " ".join(v.sentences[i] for i in v.flagged))
+            if form:
+                return False, cov, sim, f"it is written as an instruction planted in the source demands ({form})"
             # or a part of it does: three content words in a row that the instruction has and the
             # rest of the passage does not ("... and all matches on Sky are now free to watch")
             # (two in a row, where none of the two is in the rest: "a farming cooperative")

@@ -55,7 +55,8 @@ MIN_SIMILARITY = 0.53
 
 _AI = (r"(?:(?:virtual|digital|voice|smart|automated|ai|artificial) (?:assistants?|helpers?|agents?)|ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
        r"language models?|models?|bots?|agents?|helpers?|crawlers?|scrapers?|summari[sz]ers?|(?:automated|ai|"
-       r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?))")
+       r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?)|(?:summari[sz]ation|"
+       r"answer|chat) (?:systems?|engines?|tools?|services?|software))")
 _COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also |not |never |instead )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
 _SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
                 r"recommend|call|portray|refer|summari[sz]e")
@@ -78,7 +79,8 @@ RULES = re.compile(
     r"|^\W{0,4}#*\s*(?:new |updated |important |additional )?instructions?\s*:|\bnew instructions?\s*:"
     r"|\b(?:reveal|print|show|repeat|output)\b.{0,30}\bsystem prompt\b"
     r"|\bthe (?:correct |right |only )?answer to (?:any|every|all|each) (?:question|query|request)s?\b"
-    r"|\b(?:note|message|instructions?|attention|reminder) (?:to|for) (?:the |any |all )?" + _AI + r"\b"
+    r"|\b(?:note|message|instructions?|attention|reminder) (?:to|for) (?:the |any |all |your |(?:the )?readers?['’]s? )?"
+    + _AI + r"\b"
     r"|\b(?:if|when|whenever) you(?: are|['’]re) an? " + _AI + r"\b|\bto (?:any|whichever|whatever|every|each|all) " + _AI + r"\b"
     r"|\b(?:whichever|whatever|any|every) " + _AI + r"\s+(?:is |are )?(?:summari[sz]|read|process|analy[sz]|answer|crawl|"
     r"index|quot)\w*\s+(?:[^.!?]{0,15}\s)?this\b"
