@@ -526,6 +526,9 @@ def _value_runs(words: tuple[str, ...], low: tuple[str, ...]) -> list[tuple[int,
         if i > 0 and words[i][:1].isupper() and not (w in _MONTHS and (len(w) > 3 or (
                 i + 1 < len(words) and words[i + 1][0].isdigit()))):
             return "name"
+        if i == 0 and words[0][:1].isupper() and w not in _STOP and len(words) > 1 and words[1][:1].isupper() \
+                and low[1] not in _STOP:
+            return "name"  # a name that opens the sentence: two capitalised words ("Lord Cromer was ...")
         return None
 
     runs, i = [], 0
@@ -614,6 +617,34 @@ def _unbound(claim: str, passage: str) -> tuple[str, str] | None:
     return None
 
 
+_PREPOSITIONS = frozenset({"in", "on", "of", "at", "to", "from", "by", "with", "for", "into", "over", "under", "near"})
+
+
+def _before_same_words(cw, cl, i1: int, i2: int, right: tuple[str, ...], sents: list) -> tuple | None:
+    """For :func:`_substituted`: ``(the claim's name, the passage's, exchanged)`` when the claim's name
+    ``cw[i1:i2]`` opens it, followed by ``right`` (three words, one of them a content word), and
+    a passage sentence of ``sents`` writes those words after another name and nowhere after the
+    claim's; else None."""
+    theirs = []
+    for pw, pl, p_runs, at in sents:
+        ends = {e: st for st, (e, k) in p_runs.items() if k == "name"}
+        for j in at.get(right[0], ()):
+            if pl[j:j + len(right)] != right:
+                continue
+            if j not in ends:
+                return None  # the same words after no name, or after the claim's own: nothing to say
+            st = ends[j]
+            if _same_value("name", list(cw[i1:i2]), list(pw[st:j])):
+                return None
+            before = pl[max(0, st - 2):st]
+            if before and (before[-1] in _PREPOSITIONS or (before[-1] == "the" and before[:1] and before[0] in _PREPOSITIONS)):
+                return None  # "... on the Moon, hired Golovin": a preposition's object, not who did it
+            theirs.append((" ".join(pw[st:j]), all(fold(w) in cl for w in pw[st:j] if w[:1].isupper())
+                           and all(fold(w) in pl for w in cw[i1:i2] if w[:1].isupper())))
+    # (exchanged when each text has the other's name too)
+    return (" ".join(cw[i1:i2]), *theirs[0]) if theirs else None
+
+
 _PLACE_PREP = r"(?:\w+ )?(?:in|at|near|of|from|on)(?: the)?"
 
 
@@ -634,10 +665,15 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
     sents = [(*_aligned(n), *_indexed(n)) for n in nears]
     for i1, i2, kind in _value_runs(cw, cl):
         found = None
-        for nl, nr in ((2, 2), (2, 1), (1, 2), (2, 0), (3, 0)):
+        for nl, nr in ((2, 2), (2, 1), (1, 2), (2, 0), (3, 0), (0, 3)):
             left, right = cl[max(0, i1 - nl):i1], cl[i2:i2 + nr]
             if len(left) < nl or (len(right) < nr and not (i2 == len(cl) and nl == 2)):
                 continue
+            if nl == 0:  # the words after it alone: a name that opens the claim ("Lord Cromer was so worried")
+                if i1 != 0 or kind != "name" or len(right) < 3 or all(w in _STOP for w in right):
+                    continue
+                found = _before_same_words(cw, cl, i1, i2, right, sents)
+                break
             if nr == 0 and (kind != "name" or not any(k > 0 and cw[k][:1].isupper() for k in range(i1 - nl, i1))
                             or not re.fullmatch(_PLACE_PREP, " ".join(left[1:]))):
                 continue  # the words before it alone: a name and a preposition ("Killeshandra in", "Congress

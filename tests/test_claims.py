@@ -766,3 +766,17 @@ def test_a_regnal_number_is_not_read_in_an_initialism():
                   "The Victoria and Albert Museum (V&A). " + text) == []
     assert _check("Bohemond II founded the Principality of Antioch.",
                   "Their prince Bohemond I founded the Principality of Antioch.") != []
+
+
+def test_a_name_that_opens_the_claim_is_compared_with_who_the_passage_says():
+    """'Lord Cromer was so worried ...' where the passage has 'Edward Heath was so worried ...'
+    (and names Lord Cromer elsewhere); not a name the passage gives as a preposition's object."""
+    text = ("British Prime Minister Edward Heath was so worried by this prospect that he ordered an estimate of "
+            "U.S. intentions. A conversation with British Ambassador Lord Cromer followed.")
+    assert "the passage gives British Prime Minister Edward Heath, not Lord Cromer" in _check(
+        "Lord Cromer was so worried by this prospect that he ordered an estimate of U.S. intentions.", text)
+    assert _check("Edward Heath was so worried by this prospect that he ordered an estimate of U.S. intentions.",
+                  text) == []
+    moon = ("Kennedy's science advisor Jerome Wiesner, who had opposed the decision to land men on the Moon, hired "
+            "Golovin, who had left NASA, to chair his own panel.")
+    assert _check("Jerome Wiesner hired Golovin, who had left NASA, to chair his own panel.", moon) == []
