@@ -21,7 +21,10 @@ Data (written for this check, tests/data/):
   ``blind5_held`` (176 claims, 80 of them true paraphrases; 48 instruction records);
 - ``grounding_*_blind6.jsonl``: the same over 96 more unused paragraphs, weighted to true
   paraphrases as a chatbot writes them (176 claims, 112 true; 40 instruction records),
-  ``blind6_calibrate`` / ``blind6_held`` by article number as blind5.
+  ``blind6_calibrate`` / ``blind6_held`` by article number as blind5;
+- ``grounding_claims_blind7.jsonl``: one true paraphrase a chatbot would write for each of 96
+  more unused paragraphs and 40 false claims (5 of each kind), ``blind7_calibrate`` /
+  ``blind7_held`` as blind5 (no instruction records).
 
 Every ``grounding_claims*.jsonl`` / ``grounding_instructions*.jsonl`` is read; each split is
 reported, and all held halves pooled (``held_pooled``) and all calibration halves pooled.
@@ -99,16 +102,19 @@ def evaluate(checker: CitationChecker, claims: list[dict], instr: list[dict], sp
             planted = [j for j, s in enumerate(view.sentences) if s.strip() and s.strip() in r["instruction"]
                        or r["instruction"].strip() in s]
             planted_found.append(bool(planted) and all(j in view.flagged for j in planted))
+    def share(xs: list) -> float | None:  # None for a split without such records
+        return round(float(np.mean(xs)), 4) if xs else None
+
     return {
-        "caught_false": round(float(np.mean(false)), 4), "false_claims": len(false),
-        "kept_true": round(float(np.mean(by_kind["true_paraphrase"])), 4),
+        "caught_false": share(false), "false_claims": len(false),
+        "kept_true": share(by_kind["true_paraphrase"]),
         "true_claims": len(by_kind["true_paraphrase"]),
         "caught_by_kind": {k: round(float(np.mean([not o for o in oks])), 3) for k, oks in sorted(by_kind.items())
                            if k != "true_paraphrase"},
-        "caught_instruction": round(float(np.mean(caught)), 4), "instructions": len(caught),
-        "instruction_sentences_flagged": round(float(np.mean(planted_found)), 4),
-        "benign_flagged": round(float(np.mean(benign_flagged)), 4),
-        "benign_reply_kept": round(float(np.mean(benign_kept)), 4), "benign": len(benign_flagged),
+        "caught_instruction": share(caught), "instructions": len(caught),
+        "instruction_sentences_flagged": share(planted_found),
+        "benign_flagged": share(benign_flagged),
+        "benign_reply_kept": share(benign_kept), "benign": len(benign_flagged),
     }
 
 
