@@ -247,6 +247,8 @@ _RATES = ((r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper an
           (r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b", r"\b(?:a|per|each|every) week\b|\bweekly\b", 52),
           (r"\b(?:a|per|each|every) month\b|\bmonthly\b",
            r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b", 1 / 12))
+_HEDGE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|some|over|more than|just over|"
+                    r"just under|close to|circa|an estimated)\b")
 _METRIC = re.compile(r"\b(?:metric )?(?:tons?|tonnes?|kilograms?|kilometres?|kilometers?|km|kg|litres?|liters?|"
                      r"megawatts?|kilowatts?)\b")
 _TOTAL = re.compile(r"\b(?:in total|a total of|totall?ing|in all|altogether|combined|together)\b")
@@ -290,6 +292,20 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
                 out.add(x)
         elif remainder and any(a - b == x for a in p_nums for b in p_nums if a > b > 0):
             out.add(x)
+    hedged = bool(_HEDGE.search(low))
+    for x in unknown:
+        # a hedged span between two years of the passage ("nearly 70 years, from 1870 until 1939")
+        if hedged and 5 <= x < 1000 and any(abs((b - a) - x) <= max(1.0, 0.05 * x) for i, a in enumerate(years)
+                                             for b in years[i + 1:]) and re.search(r"\byears?\b", low):
+            out.add(x)
+        # a decade or a century the passage names ("about ten years after" for "a decade after")
+        if (x == 10 and re.search(r"\ba decade\b", passage, re.I)) or (x == 100 and re.search(r"\ba century\b", passage, re.I)):
+            out.add(x)
+        # a measure rounded to the claim's precision ("about 3.5 m" for "3.48 m")
+        if hedged and x != int(x):
+            places = len(_fmt(x).split(".")[1])
+            if any(round(p, places) == x for p in p_nums):
+                out.add(x)
     margins = {abs(float(a.replace(",", "")) - float(b.replace(",", ""))) for a, b in _PAIR.findall(passage)}
     pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
     metric = bool(_METRIC.search(low))
@@ -712,7 +728,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 mine, theirs = [w for w in mine if w not in theirs] or mine, [w for w in theirs if w not in mine] or theirs
                 if not any(w in cl for w in theirs):
                     found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), False)
-                elif kind in ("name", "num") and all(w in cl for w in theirs) and all(w in pl for w in mine):
+                elif (kind in ("name", "num") and pw is sents[0][0] and all(w in cl for w in theirs)
+                      and all(w in pl for w in mine)):  # (in the sentence the claim restates)
                     # the claim gives the sentence's value too, and the sentence the claim's: the two
                     # exchanged ("Alceu Ranzi ... and Ondemar Dias with furthering" for "Ondemar Dias
                     # ... and Alceu Ranzi with furthering")
@@ -1318,9 +1335,10 @@ def _say(verb: str, roles: dict[str, frozenset]) -> str:
 def _named_actors(doc) -> list[tuple[str, str]]:
     """``(verb lemma, name key)`` for each verb of ``doc`` whose subject is a proper name
     ("Kerry spoke about ..." -> [("speak", "kerry")])."""
-    return [(_lemma(t.head), _name(t)) for t in doc if t.dep_ == "nsubj" and t.pos_ == "PROPN"
+    return [(_lemma(t.head), _name(c)) for t in doc if t.dep_ == "nsubj" and t.pos_ == "PROPN"
             and t.text[:1].isupper()  # "algorithm" tagged as a name is the tagger's slip
-            and t.head.pos_ in ("VERB", "AUX") and _lemma(t.head) not in _LIGHT_VERBS]
+            and t.head.pos_ in ("VERB", "AUX") and _lemma(t.head) not in _LIGHT_VERBS
+            for c in (t, *(x for x in t.conjuncts if x.pos_ == "PROPN"))]  # "BSkyB and Virgin Media agreed"
 
 
 def _other_actor(claim: str, nearest: str, sentences: list[str]) -> str | None:

@@ -780,3 +780,21 @@ def test_a_name_that_opens_the_claim_is_compared_with_who_the_passage_says():
     moon = ("Kennedy's science advisor Jerome Wiesner, who had opposed the decision to land men on the Moon, hired "
             "Golovin, who had left NASA, to chair his own panel.")
     assert _check("Jerome Wiesner hired Golovin, who had left NASA, to chair his own panel.", moon) == []
+
+
+def test_hedged_spans_rounded_measures_decades_and_joint_subjects_are_kept():
+    theatre = "In the Saxon Garden, the Summer Theatre was in operation from 1870 to 1939."
+    assert _check("The Summer Theatre in the Saxon Garden operated for nearly 70 years, from 1870 until 1939.",
+                  theatre) == []
+    assert _check("The Summer Theatre in the Saxon Garden operated for 80 years, from 1870 until 1939.",
+                  theatre) != []
+    module = "The module was 11.42 feet (3.48 m) tall and 12.83 feet (3.91 m) in diameter."
+    assert _check("The module stood about 3.5 m tall and was roughly 3.9 m across.", module) == []
+    assert _check("The module stood about 3.7 m tall and was roughly 3.9 m across.", module) != []
+    plants = "A decade after the 1973 oil crisis, Honda and Toyota opened US assembly plants."
+    assert _check("About ten years after the 1973 oil crisis, Honda and Toyota opened US assembly plants.",
+                  plants) == []
+    deal = ("As part of the agreements, both BSkyB and Virgin Media agreed to terminate all High Court proceedings "
+            "against each other.")
+    assert _check("As part of the deal, BSkyB and Virgin Media both agreed to end all their High Court proceedings "
+                  "against each other.", deal) == []
