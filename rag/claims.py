@@ -22,7 +22,13 @@ it: a wrong score ("31–7" for 24–10), date, place, ordinal or name, a negati
   same patient with another actor, or the verb's named subject another person than the passage's
   ("Wang spoke" where Kerry did);
 - **relative years**: "the following year", "in March of the same year" count as the years they
-  stand for (:func:`relative_years`).
+  stand for (:func:`relative_years`);
+- **values bound to their fact**: a value put where the sentence the claim restates has another,
+  or two values exchanged (:func:`_substituted`), a number tied to another thing
+  (:func:`_unbound`), a superlative the passage ranks lower, a fraction given otherwise;
+- **what a reader works out** is not a wrong number: spans between the passage's years, totals,
+  ratios, rates per another period, shares, score margins, rounding (:func:`_derived`,
+  :func:`_rounded`).
 
 Each failure is a short reason such as "the passage gives 24–10, not 31–7". Tags and the parse
 of the claim and of the passage sentences most like it come from spaCy's ``en_core_web_sm``
@@ -67,7 +73,8 @@ _WORD = re.compile(r"[a-z]+")
 _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits it)
 #: A negation; "too slow to be practical" denies "practical" as "not" would.
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
-                       r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|lacked|too \w+ to)\b|n['’]t\b", re.I)
+                       r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|"
+                       r"lacked|too \w+ to)\b|n['’]t\b", re.I)
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -244,7 +251,8 @@ _POWER = re.compile(r"(\d+)\s*\^\s*(\d+|[a-z])\b")
 #: ``(the claim's period, the passage's, factor)``: a rate the claim states per another period.
 _RATES = ((r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b",
            r"\b(?:a|per|each|every) month\b|\bmonthly\b", 12),
-          (r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b", r"\b(?:a|per|each|every) week\b|\bweekly\b", 52),
+          (r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b",
+           r"\b(?:a|per|each|every) week\b|\bweekly\b", 52),
           (r"\b(?:a|per|each|every) month\b|\bmonthly\b",
            r"\b(?:a|per|each|every) year\b|\bannual(?:ly)?\b|\byearly\b|\bper annum\b", 1 / 12))
 _HEDGE = re.compile(r"\b(?:about|around|roughly|nearly|almost|approximately|some|over|more than|just over|"
@@ -299,7 +307,8 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
                                              for b in years[i + 1:]) and re.search(r"\byears?\b", low):
             out.add(x)
         # a decade or a century the passage names ("about ten years after" for "a decade after")
-        if (x == 10 and re.search(r"\ba decade\b", passage, re.I)) or (x == 100 and re.search(r"\ba century\b", passage, re.I)):
+        if ((x == 10 and re.search(r"\ba decade\b", passage, re.I))
+                or (x == 100 and re.search(r"\ba century\b", passage, re.I))):
             out.add(x)
         # a measure rounded to the claim's precision ("about 3.5 m" for "3.48 m")
         if hedged and x != int(x):
@@ -653,7 +662,8 @@ def _before_same_words(cw, cl, i1: int, i2: int, right: tuple[str, ...], sents: 
             if _same_value("name", list(cw[i1:i2]), list(pw[st:j])):
                 return None
             before = pl[max(0, st - 2):st]
-            if before and (before[-1] in _PREPOSITIONS or (before[-1] == "the" and before[:1] and before[0] in _PREPOSITIONS)):
+            if before and (before[-1] in _PREPOSITIONS
+                           or (before[-1] == "the" and before[:1] and before[0] in _PREPOSITIONS)):
                 return None  # "... on the Moon, hired Golovin": a preposition's object, not who did it
             theirs.append((" ".join(pw[st:j]), all(fold(w) in cl for w in pw[st:j] if w[:1].isupper())
                            and all(fold(w) in pl for w in cw[i1:i2] if w[:1].isupper())))
@@ -710,7 +720,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                     spans += [(pw, p_runs, s, e) for e in ends[:1]]
             if not spans:
                 continue
-            if len(spans) + len(plain) > 1:  # the places whose wider context (six words each side) is most like the claim's
+            if len(spans) + len(plain) > 1:  # the places whose wider context (six words each side) is most
+                # like the claim's
                 near_words = set(cl[max(0, i1 - 6):i1]) | set(cl[i2:i2 + 6])
                 score = [len(near_words & (set(pl[max(0, s - 6):s]) | set(pl[e:e + 6])))
                          for pw, _, s, e in spans + plain for pl in [next(q for w, q, _, _ in sents if w is pw)]]
@@ -725,7 +736,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 mine = [fold(w) for w in cw[i1:i2] if kind != "name" or w[:1].isupper()]
                 pl = next(pl for qw, pl, _, _ in sents if qw is pw)
                 # the words that differ ("County Waterford", "County Cavan": "waterford", "cavan")
-                mine, theirs = [w for w in mine if w not in theirs] or mine, [w for w in theirs if w not in mine] or theirs
+                mine, theirs = ([w for w in mine if w not in theirs] or mine,
+                                [w for w in theirs if w not in mine] or theirs)
                 if not any(w in cl for w in theirs):
                     found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), False)
                 elif (kind in ("name", "num") and pw is sents[0][0] and all(w in cl for w in theirs)
@@ -968,7 +980,8 @@ def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
     sentence uses the other more often than the claim, neither in a negation's reach (the three
     words after it: "did not reject" is no opposite of "accepted"); else None."""
     mine_all = [(t.lower_, x) for t in cdoc
-                for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())} if x in _OPPOSITE_WORDS]
+                for x in {t.lower_, *((_lemma(t),) if t.pos_ in ("VERB", "ADJ", "AUX") else ())}
+                if x in _OPPOSITE_WORDS]
     if not mine_all:
         return None
     denied = _reach(nearest) | _reach(cdoc.text)
@@ -980,7 +993,8 @@ def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
         for x, y in ((a, b), (b, a)):
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
             # the more rain" where the passage says "the more ..., the less rain")
-            if mine[x] > theirs[x] and theirs[y] > mine[y] and not (agrees and re.search(r"\b" + x + r"\b", agrees.lower())):
+            if mine[x] > theirs[x] and theirs[y] > mine[y] and not (
+                    agrees and re.search(r"\b" + x + r"\b", agrees.lower())):
                 return x, y  # (unless the sentence the claim restates, ``agrees``, has the claim's word)
     return None
 
@@ -1520,7 +1534,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     for t in cdoc:
         if (t.pos_ == "PROPN" and t.text[:1].isupper() and len(t.text) >= 3
                 and t.text.lower().rstrip(".") not in _MONTHS and t.text.lower() not in _ORDINAL_WORDS
-                and t.text not in _ROMAN and not _named_in(t.text, hay) and not _acronym_in(t.text, title + "\n" + passage)
+                and t.text not in _ROMAN and not _named_in(t.text, hay)
+                and not _acronym_in(t.text, title + "\n" + passage)
                 and not any(t.text in r for r in reasons)):
             reasons.append(f"the passage does not name {t.text}")
     if nearest is not None:
@@ -1530,7 +1545,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         elif not reasons:
             swapped = _substituted(claim, nears, passage, frozenset(t.lower_ for t in cdoc if t.pos_ == "NOUN"))
             if swapped and swapped[2:] == (True,):
-                reasons.append(f"the passage gives {swapped[1]} there and {swapped[0]} elsewhere: the two are exchanged")
+                reasons.append(f"the passage gives {swapped[1]} there and {swapped[0]} elsewhere: "
+                               "the two are exchanged")
             elif swapped:
                 reasons.append(f"the passage gives {swapped[1]}, not {swapped[0]}")
     # polarity
@@ -1554,7 +1570,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         if not affirmed:
             reasons.append("the passage states it with a negation")
         else:
-            opposite = _antonym(cdoc, nears[0]) or (_antonym(cdoc, nears[1], agrees=nears[0]) if len(nears) > 1 else None)
+            opposite = _antonym(cdoc, nears[0]) or (
+                _antonym(cdoc, nears[1], agrees=nears[0]) if len(nears) > 1 else None)
             if opposite:
                 reasons.append(f"the passage says {opposite[1]}, not {opposite[0]}")
     else:
