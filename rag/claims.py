@@ -263,6 +263,14 @@ _TOTAL = re.compile(r"\b(?:in total|a total of|totall?ing|in all|altogether|comb
 _RATIO = re.compile(r"\b(?:times|twice|double|triple|half)\b")
 
 
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)")
+
+
+def _percentages(text: str) -> list[float]:
+    """The percentages ``text`` gives ("33%", "60 per cent" -> [33.0, 60.0])."""
+    return [float(m.group(1)) for m in _PERCENT.finditer(text)]
+
+
 def _sums_to(x: float, parts: list[float], most: int = 4) -> bool:
     """Whether some 2 to ``most`` of ``parts`` (ascending) add up to ``x``."""
     def go(i: int, left: float, n: int) -> bool:
@@ -301,7 +309,10 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
         elif remainder and any(a - b == x for a in p_nums for b in p_nums if a > b > 0):
             out.add(x)
     hedged = bool(_HEDGE.search(low))
-    for x in unknown:
+    margins = {abs(float(a.replace(",", "")) - float(b.replace(",", ""))) for a, b in _PAIR.findall(passage)}
+    pct = _percentages(passage)
+    metric = bool(_METRIC.search(low))
+    for x in unknown - out:
         # a hedged span between two years of the passage ("nearly 70 years, from 1870 until 1939")
         if hedged and 5 <= x < 1000 and any(abs((b - a) - x) <= max(1.0, 0.05 * x) for i, a in enumerate(years)
                                              for b in years[i + 1:]) and re.search(r"\byears?\b", low):
@@ -315,10 +326,6 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
             places = len(_fmt(x).split(".")[1])
             if any(round(p, places) == x for p in p_nums):
                 out.add(x)
-    margins = {abs(float(a.replace(",", "")) - float(b.replace(",", ""))) for a, b in _PAIR.findall(passage)}
-    pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
-    metric = bool(_METRIC.search(low))
-    for x in unknown - out:
         # a score's margin ("ahead by 14 points" for a 24–10 lead)
         if x in margins and re.search(r"\b(?:by|margin|lead|ahead|won)\b", low):
             out.add(x)
@@ -831,8 +838,7 @@ def _other_fraction(claim: str, nearest: str, passage: str) -> tuple[str, str] |
 
 def _fraction_given(v: float, passage: str) -> bool:
     """The passage gives the fraction ``v``: in words, or as a percentage within five points."""
-    pct = [float(m.group(1)) for m in re.finditer(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", passage)]
-    return v in _fractions(passage) or any(abs(p - 100 * v) <= 5 for p in pct)
+    return v in _fractions(passage) or any(abs(p - 100 * v) <= 5 for p in _percentages(passage))
 
 
 def _show(d: tuple) -> str:
@@ -922,16 +928,23 @@ def _negated_words(claim: str, first: bool = False) -> set[str]:
     return out
 
 
-def _denials(sentence: str) -> list[tuple[str, ...]]:
+def _denials(sentence: str, clause: bool = False) -> list[tuple[str, ...]]:
     """For each negation of ``sentence``, the stems of the three words of three letters or more
-    after it, auxiliaries skipped ("does not carry out research nor ..." -> [("carry", "out",
-    "research")])."""
+    after it (within 80 characters), auxiliaries skipped ("does not carry out research nor ..." ->
+    [("carry", "out", "research")]); with ``clause``, only those before its clause ends
+    (:data:`_CLAUSE_END`)."""
     text = _affirmed(sentence)
     out = []
     for m in _NEGATION.finditer(text):
-        words = [w for w in _WORD.findall(fold(text[m.end():m.end() + 80])) if w not in _AUX and len(w) >= 3]
+        rest = text[m.end():m.end() + 80]
+        end = _CLAUSE_END.search(rest) if clause else None
+        words = [w for w in _WORD.findall(fold(rest[:end.start()] if end else rest)) if w not in _AUX and len(w) >= 3]
         out.append(tuple(stem(w) for w in words[:3]))
     return out
+
+
+#: Where a negation's reach ends: a clause's punctuation or a contrasting conjunction.
+_CLAUSE_END = re.compile(r"[,;:]|\b(?:but|while|whereas|although|though)\b", re.I)
 
 
 #: Words that state the opposite of each other (verbs by lemma, adjectives as written): a claim
@@ -956,22 +969,11 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
 
 
-#: Where a negation's reach ends: a clause's punctuation or a contrasting conjunction.
-_CLAUSE_END = re.compile(r"[,;:]|\b(?:but|while|whereas|although|though)\b", re.I)
-
-
 def _reach(sentence: str) -> set[str]:
-    """The stems of the words a negation of ``sentence`` denies: up to three words of three letters
-    or more after it, auxiliaries skipped, within its clause ("should not be an EU competence, but
-    was rejected": "competence", not "rejected")."""
-    text = _affirmed(sentence)
-    out = set()
-    for m in _NEGATION.finditer(text):
-        rest = text[m.end():m.end() + 80]
-        end = _CLAUSE_END.search(rest)
-        words = [w for w in _WORD.findall(fold(rest[:end.start()] if end else rest)) if w not in _AUX and len(w) >= 3]
-        out |= {stem(w) for w in words[:3]}
-    return out
+    """The stems of the words a negation of ``sentence`` denies within its clause
+    (:func:`_denials`): "should not be an EU competence, but was rejected": "competence", not
+    "rejected"."""
+    return {w for d in _denials(sentence, clause=True) for w in d}
 
 
 def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
