@@ -813,12 +813,14 @@ _FRACTION_OF = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "
                 "tenth": 10, "tenths": 10}
 
 
-def _fractions(text: str) -> dict[float, str]:
-    """``{value: words}`` of the fractions of ``text`` ("almost a third of" -> {0.333: "a third"})."""
+def _fractions(text: str) -> dict[float, tuple[str, int, int]]:
+    """``{value: (words, numerator, denominator)}`` of the fractions of ``text`` ("almost a third
+    of" -> {0.333: ("a third", 1, 3)})."""
     out = {}
     for m in _FRACTION.finditer(fold(text)):
         k = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}.get(m.group(1) or "a", 1)
-        out[round(k / _FRACTION_OF[m.group(2)], 3)] = m.group(0)
+        den = _FRACTION_OF[m.group(2)]
+        out[round(k / den, 3)] = (m.group(0), k, den)
     return out
 
 
@@ -830,9 +832,9 @@ def _other_fraction(claim: str, nearest: str, passage: str) -> tuple[str, str] |
     mine, theirs = _fractions(claim), _fractions(nearest)
     if not mine or not theirs:
         return None
-    for v, said in mine.items():
+    for v, (said, _, _) in mine.items():
         if not _fraction_given(v, passage):
-            return said, " or ".join(theirs.values())
+            return said, " or ".join(words for words, _, _ in theirs.values())
     return None
 
 
@@ -1486,11 +1488,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         # time": a pronoun or a manner, not a count
         c_nums.discard(1.0)
     c_nums -= _derived(claim, passage, c_nums - p_nums, p_nums)
-    for v in _fractions(claim):  # "about a third of" for "33%": no count of 3, no third rank
-        if _fraction_given(v, passage):
-            den = round(1 / v) if v <= 0.5 else None
-            c_nums.discard(float(den or 0))
-            c_ords.discard(den or 0)
+    for v, (_, k, den) in _fractions(claim).items():  # "about a third of" for "33%": no count of 3,
+        if _fraction_given(v, passage):  # no third rank
+            c_nums -= {float(k), float(den)}
+            c_ords.discard(den)
     wrong = sorted(x for x in c_nums - p_nums if x not in c_ords or x not in p_ords)
     if wrong:
         given = [m.group(0) for m in _NUM.finditer(passage)] or ["no such number"]

@@ -798,3 +798,10 @@ def test_hedged_spans_rounded_measures_decades_and_joint_subjects_are_kept():
             "against each other.")
     assert _check("As part of the deal, BSkyB and Virgin Media both agreed to end all their High Court proceedings "
                   "against each other.", deal) == []
+
+
+def test_a_fraction_the_passage_gives_as_a_percentage_is_no_count():
+    """"two thirds" for 66%: neither 2 nor 3 is a count the passage must give; a zero stays checked."""
+    text = "About 66% of the town's 9,000 voters backed the plan."
+    assert _check("About two thirds of the town's 9,000 voters backed the plan.", text) == []
+    assert _check("About two thirds of the town's 9,000 voters backed the plan, and zero opposed it.", text) != []
