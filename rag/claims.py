@@ -682,8 +682,8 @@ _PLACE_PREP = r"(?:\w+ )?(?:in|at|near|of|from|on)(?: the)?"
 
 
 def _substituted(claim: str, nears: list[str], passage: str | None = None,
-                 nouns: frozenset[str] = frozenset()) -> tuple[str, str] | None:
-    """``(the claim's words, the passage's)`` when the claim writes a value (number, ordinal or
+                 nouns: frozenset[str] = frozenset()) -> tuple[str, str, bool] | None:
+    """``(the claim's words, the passage's, exchanged)`` when the claim writes a value (number, ordinal or
     name) between words that one of ``nears`` (the passage sentences most like it) writes around
     another value of that kind: "the family moved to Magdeburg in 1484" where the sentence says
     "moved to Mansfeld in 1484", "one of three citizen representatives" for "one of four". The
@@ -693,7 +693,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
     A common noun (one of ``nouns``, the claim's) that the ``passage`` uses elsewhere, between two
     words on each side that the sentence writes around other lower-case words, counts too ("In
     October 2010, epidemiologists suggested that" where the sentence says "medical geneticists"
-    and the passage's epidemiologists are others). Else None."""
+    and the passage's epidemiologists are others). ``exchanged`` is True when the claim gives the
+    sentence's value elsewhere and the sentence the claim's: the two values swapped. Else None."""
     cw, cl = _aligned(claim)
     sents = [(*_aligned(n), *_indexed(n)) for n in nears]
     for i1, i2, kind in _value_runs(cw, cl):
@@ -723,25 +724,24 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                     else:  # the claim's last words: the value the sentence writes after the same words
                         ends = [p_runs[s][0]] if s in p_runs and p_runs[s][1] == kind else []
                         if not ends and s < len(pl):  # or a plain word there ("in the nation" for "in the US")
-                            plain.append((pw, p_runs, s, s + 1))
-                    spans += [(pw, p_runs, s, e) for e in ends[:1]]
+                            plain.append((pw, pl, p_runs, s, s + 1))
+                    spans += [(pw, pl, p_runs, s, e) for e in ends[:1]]
             if not spans:
                 continue
             if len(spans) + len(plain) > 1:  # the places whose wider context (six words each side) is most
                 # like the claim's
                 near_words = set(cl[max(0, i1 - 6):i1]) | set(cl[i2:i2 + 6])
                 score = [len(near_words & (set(pl[max(0, s - 6):s]) | set(pl[e:e + 6])))
-                         for pw, _, s, e in spans + plain for pl in [next(q for w, q, _, _ in sents if w is pw)]]
+                         for _, pl, _, s, e in spans + plain]
                 if max(score[len(spans):], default=-1) > max(score[:len(spans)]):
                     break  # the claim restates the place with a plain word: it may name it otherwise
                 spans = [x for x, k in zip(spans, score) if k == max(score)]
-            if any(pw[s:e] == cw[i1:i2] or _same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, s, e in spans):
+            if any(pw[s:e] == cw[i1:i2] or _same_value(kind, cw[i1:i2], pw[s:e]) for pw, _, _, s, e in spans):
                 break
-            pw, p_runs, s, e = spans[0]
+            pw, pl, p_runs, s, e = spans[0]
             theirs = [fold(w) for w in pw[s:e] if kind != "name" or w[:1].isupper()]
             if s in p_runs and p_runs[s][1] == kind and p_runs[s][0] == e:
                 mine = [fold(w) for w in cw[i1:i2] if kind != "name" or w[:1].isupper()]
-                pl = next(pl for qw, pl, _, _ in sents if qw is pw)
                 # the words that differ ("County Waterford", "County Cavan": "waterford", "cavan")
                 mine, theirs = ([w for w in mine if w not in theirs] or mine,
                                 [w for w in theirs if w not in mine] or theirs)
@@ -1547,7 +1547,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
             reasons.append(f"the passage's list has {swapped[1]}, not {swapped[0]}")
         elif not reasons:
             swapped = _substituted(claim, nears, passage, frozenset(t.lower_ for t in cdoc if t.pos_ == "NOUN"))
-            if swapped and swapped[2:] == (True,):
+            if swapped and swapped[2]:
                 reasons.append(f"the passage gives {swapped[1]} there and {swapped[0]} elsewhere: "
                                "the two are exchanged")
             elif swapped:
