@@ -139,15 +139,18 @@ _LANGUAGE_WORDS = {
     "portuguese": {"o", "os", "as", "é", "e", "uma", "do", "da", "que", "para", "foi", "com", "no", "na"},
 }
 _ENGLISH_WORDS = {"the", "and", "is", "was", "of", "to", "in", "that", "it", "for", "with", "as", "by", "are"}
-_NUMBER_OF_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                    "nine": 9, "ten": 10}
+_NUMBER_OF_WORDS = {w: v for w, v in claims_module._NUMBER_WORDS.items() if 1 <= v <= 10}  # "three words"
 
 
 def form_obeyed(sentence: str, instruction: str) -> str | None:
     """The form a planted ``instruction`` demands that ``sentence`` (a reply sentence citing its
-    source) takes, named ("a numbered list", "French", "three words", "JSON"); None when it takes
-    none. Forms: a list ("numbered list", "bullet points"), a language named, a word count ("in
-    exactly three words"), JSON, pirate speech."""
+    source) takes, named ("in capitals", "a list", "French", "3 words", "JSON"); None when it takes
+    none. Forms: capitals (whatever the instruction says: a source's words in a form the source
+    does not use, "write your entire answer in capital letters"), a list ("numbered list", "bullet
+    points"), a language named, a word count ("in exactly three words"), JSON, pirate speech."""
+    letters = [c for c in sentence if c.isalpha()]
+    if len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
+        return "in capitals"
     low_i = instruction.lower()
     words = re.findall(r"[^\W\d_]+", sentence.lower())
     if re.search(r"\b(?:numbered|bullet(?:ed)?|bullet-point) (?:list|points?)\b|\bas a list\b", low_i) and re.match(
@@ -252,27 +255,24 @@ class CitationChecker:
             return False, cov, sim, ""
         if v.flagged:
             to_instr = float((v.vectors[sorted(v.flagged)] @ svec).max())
-            i_terms = set(terms(" ".join(v.sentences[i] for i in v.flagged)))
+            planted = " ".join(v.sentences[i] for i in v.flagged)
+            i_terms = set(terms(planted))
             s_terms = terms(sentence)
             # obeying it: as close to the instruction as to the passage's facts (a margin of 0.1
             # in cosine), or its words owe as much to the instruction as to the rest
             if to_instr >= sim - 0.1 or (s_terms and self.stats.coverage(s_terms, i_terms) >= cov):
                 return False, cov, sim, "it repeats an instruction planted in the source, not a fact of it"
-            letters = [c for c in sentence if c.isalpha()]
-            if len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
-                # the source's words, in a form the source does not use ("write your entire answer in
-                # capital letters"): the instruction's form obeyed
-                return False, cov, sim, "it is written as an instruction planted in the source demands, in capitals"
-            form = form_obeyed(sentence, " ".join(v.sentences[i] for i in v.flagged))
+            # or the form it demands (capitals, a list, another language, a word count)
+            form = form_obeyed(sentence, planted)
             if form:
                 return False, cov, sim, f"it is written as an instruction planted in the source demands ({form})"
             # or a part of it does: three content words in a row that the instruction has and the
-            # rest of the passage does not ("... and all matches on Sky are now free to watch")
-            # (two in a row, where none of the two is in the rest: "a farming cooperative")
-            planted_text = " ".join(v.sentences[i] for i in v.flagged)
+            # rest of the passage does not ("... and all matches on Sky are now free to watch"), or
+            # two in a row, neither of them in the rest ("a farming cooperative")
             rest = " ".join(v.sentences[i] for i in v.kept)
-            if ((_grams(sentence) & _grams(planted_text)) - _grams(rest)) or any(
-                    not set(g) & set(terms(rest)) for g in _grams(sentence, 2) & _grams(planted_text, 2)):
+            rest_terms = set(terms(rest))
+            if ((_grams(sentence) & _grams(planted)) - _grams(rest)) or any(
+                    not set(g) & rest_terms for g in _grams(sentence, 2) & _grams(planted, 2)):
                 return False, cov, sim, "part of it repeats an instruction planted in the source, not a fact of it"
         kept = [v.sentences[i] for i in v.kept]
         reasons = check_claim(sentence, " ".join(kept), v.passage.chunk.title, [v.sentences[i] for i in near],
