@@ -74,7 +74,7 @@ _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits 
 #: A negation; "too slow to be practical" denies "practical" as "not" would.
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
                        r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|"
-                       r"lacked|too \w+ to)\b|n['’]t\b", re.I)
+                       r"lacked|lacking|yet to|too \w+ to)\b|n['’]t\b", re.I)
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -919,15 +919,58 @@ def _unequal(sentence: str, claim: str) -> str:
 
 def _negated_words(claim: str, first: bool = False) -> set[str]:
     """Stems of the two words right after each negation in ``claim``, auxiliaries and the like
-    skipped ("did not play in" -> {"play", "in"}); with ``first``, only the first of them that
-    has three letters or more (the verb it denies: "hasn't yet cut its" -> {"cut"})."""
+    skipped ("did not play in" -> {"play", "in"}), within its clause (:data:`_CLAUSE_END`); with
+    ``first``, only the first of them that has three letters or more (the verb it denies: "hasn't
+    yet cut its" -> {"cut"})."""
     out = set()
     claim = _affirmed(claim)
     for m in _NEGATION.finditer(claim):
-        words = [w for w in _WORD.findall(fold(claim[m.end():m.end() + 60])) if w not in _AUX]
+        rest = claim[m.end():m.end() + 60]
+        end = _CLAUSE_END.search(rest)  # "not to be in P, yet algorithms ...": not "algorithms"
+        words = [w for w in _WORD.findall(fold(rest[:end.start()] if end else rest)) if w not in _AUX]
         words = [w for w in words if len(w) >= 3][:1] if first else words[:2]
         out |= {stem(w) for w in words}
     return out
+
+
+#: A verb whose object "no" denies ("contain no radioactive isotopes" = "do not contain ...").
+_BEFORE_NO = re.compile(r"\b([a-z]{3,})\s+(?:no|none of)\b(?! longer\b)")
+
+
+def _denied_only(sentence: str, stems: set[str], claim: str) -> set[str]:
+    """The ``stems`` (from :func:`_negated_words` of ``sentence``) that the ``claim`` restates from a
+    negation's reach: a word the sentence also states plainly counts only where the two words on
+    each side of it in the claim are more like those of a denied place than of a plain one ("steam
+    turbines with reduction gearing (although ... with no reduction gearbox)": "turbines with
+    reduction gearing" restates the plain one)."""
+    if not stems:
+        return stems
+    text = _affirmed(sentence)
+    spans = [(m.start(), fold(m.group(0))) for m in _WORD_SPAN.finditer(text)]
+    denied_at: set[int] = set()
+    for m in _NEGATION.finditer(text):
+        after = [i for i, (a, w) in enumerate(spans) if a >= m.end() and w not in _AUX][:2]
+        denied_at.update(after)
+    low = [stem(w) for _, w in spans]
+    cl = [stem(w) for w in _WORD.findall(fold(claim))]
+    out = set()
+    for w in stems:
+        places = [i for i, x in enumerate(low) if x == w]
+        if all(i in denied_at for i in places):
+            out.add(w)
+            continue
+        if w not in cl:
+            continue
+        k = cl.index(w)
+        mine = set(cl[max(0, k - 2):k] + cl[k + 1:k + 3])
+        score = {i: len(mine & set(low[max(0, i - 2):i] + low[i + 1:i + 3])) for i in places}
+        best = max(score.values())
+        if all(i in denied_at for i in places if score[i] == best):
+            out.add(w)
+    return out
+
+
+_WORD_SPAN = re.compile(r"[a-z]+", re.I)
 
 
 def _denials(sentence: str, clause: bool = False) -> list[tuple[str, ...]]:
@@ -1564,7 +1607,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         # sentence denies: the claim negates "representatives" and affirms "cut", the passage
         # "hasn't yet cut")
         words = {stem(w) for w in _WORD.findall(fold(claim)) if len(w) >= 3} - negated  # not "to", "in"
-        affirmed = not any(_NEGATION.search(_affirmed(x)) and (_negated_words(x, first=c_neg) - negated) & words
+        words -= {stem(m.group(1)) for m in _BEFORE_NO.finditer(fold(claim))}  # "contain no isotopes": "do not contain"
+        affirmed = not any(_NEGATION.search(_affirmed(x)) and _denied_only(x, (_negated_words(x, first=c_neg) - negated) & words, claim)
                            for x in (_others_denied(_unequal(_clause(n, claim), claim), claim) for n in nears[:1]))
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
             affirmed = not any(len(d) == 3 and set(d) <= words

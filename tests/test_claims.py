@@ -805,3 +805,22 @@ def test_a_fraction_the_passage_gives_as_a_percentage_is_no_count():
     text = "About 66% of the town's 9,000 voters backed the plan."
     assert _check("About two thirds of the town's 9,000 voters backed the plan.", text) == []
     assert _check("About two thirds of the town's 9,000 voters backed the plan, and zero opposed it.", text) != []
+
+
+def test_negations_written_another_way_agree_and_a_word_stated_plainly_is_not_denied():
+    """"had yet to", "lacking", "contain no" are negations the passage's "not" agrees with; a word the
+    sentence states plainly and also under a side clause's "no" may be the one the claim restates.
+    Each true claim is kept, its false twin (the polarity flipped) removed."""
+    late = "By March, 4,000 households had yet to receive their new meters because of failed deliveries."
+    assert _check("By March, 4,000 households still had not received their new meters.", late) == []
+    assert _check("By March, 4,000 households had received their new meters.", late) != []
+    bare = "The oldest fossils show animals with no tentacles but many more plates than modern forms."
+    assert _check("The oldest fossils show animals lacking tentacles but with more plates than modern forms.", bare) == []
+    assert _check("The oldest fossils show animals with tentacles and more plates than modern forms.", bare) != []
+    rock = "Ash layers can date sedimentary units which do not contain radioactive isotopes."
+    assert _check("Ash layers can date sedimentary units that contain no radioactive isotopes.", rock) == []
+    assert _check("Ash layers can date sedimentary units that contain radioactive isotopes.", rock) != []
+    ship = ("Turbines with reduction gearing (although the first ship had direct drive with no reduction "
+            "gearbox) dominated large ship propulsion in the late 20th century.")
+    assert _check("Turbines with reduction gearing dominated large ship propulsion in the late 20th century.", ship) == []
+    assert _check("The first ship had direct drive with a reduction gearbox.", ship) != []
