@@ -939,8 +939,9 @@ _BEFORE_NO = re.compile(r"\b([a-z]{3,})\s+(?:no|none of)\b(?! longer\b)")
 
 def _denied_only(sentence: str, stems: set[str], claim: str) -> set[str]:
     """The ``stems`` (from :func:`_negated_words` of ``sentence``) that the ``claim`` restates from a
-    negation's reach: a word the sentence also states plainly counts only where the two words on
-    each side of it in the claim are more like those of a denied place than of a plain one ("steam
+    negation's reach: a word the sentence also states plainly counts only where the content words
+    within four of it in the claim are nearer a denied place than a plain one (each weighing one
+    over its distance there; a tie goes to the plain place): "steam
     turbines with reduction gearing (although ... with no reduction gearbox)": "turbines with
     reduction gearing" restates the plain one)."""
     if not stems:
@@ -962,8 +963,9 @@ def _denied_only(sentence: str, stems: set[str], claim: str) -> set[str]:
         if w not in cl:
             continue
         k = cl.index(w)
-        mine = set(cl[max(0, k - 2):k] + cl[k + 1:k + 3])
-        score = {i: len(mine & set(low[max(0, i - 2):i] + low[i + 1:i + 3])) for i in places}
+        mine = {x for x in cl[max(0, k - 4):k] + cl[k + 1:k + 5] if x not in _STOP and len(x) >= 3}
+        score = {i: sum(1 / abs(j - i) for j in range(max(0, i - 4), min(len(low), i + 5))
+                        if j != i and low[j] in mine) for i in places}
         best = max(score.values())
         if all(i in denied_at for i in places if score[i] == best):
             out.add(w)
