@@ -1201,17 +1201,28 @@ _ALSO = {"united kingdom": ("britain", "british", "england", "english", "scotlan
 def _acronym_in(name: str, text: str) -> bool:
     """``name`` is an acronym (3 to 6 capitals, "&" and dots aside) of capitalised words ``text``
     (as written) has in a row, "of", "and", "the", "for" and "&" skipped ("UCL": "University
-    College London"; "V&A": "Victoria and Albert")."""
+    College London"; "V&A": "Victoria and Albert"), or, with four letters or more, of words in any
+    case listed with commas ("LGBT": "lesbian, gay, bisexual and transgender")."""
     letters = re.sub(r"[&.]", "", name)
     if not ((3 if "&" not in name else 2) <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
         return False
     words = r"\s+(?:(?:of|and|the|for|&)\s+)*".join(c + r"[a-z'’-]+" for c in letters)
+    if re.search(r"(?<!\w)" + words + r"(?!\w)", text):
+        return True
+    if len(letters) < 4:
+        return False  # four or more: lower-case words listed ("lesbian, gay, bisexual and transgender")
+    words = r",?\s+(?:(?:of|and|or|the|for|&)\s+)*".join(f"[{c}{c.lower()}]" + r"[a-z'’]+" for c in letters)
     return bool(re.search(r"(?<!\w)" + words + r"(?!\w)", text))
+
+
+#: Endings a people, its adjective and its place may differ by (see :func:`_named_in`).
+_NAME_ENDINGS = ("ians", "ian", "ans", "an", "ese", "ish", "ites", "ite", "es", "e", "s", "a", "y")
 
 
 def _named_in(name: str, haystack: str) -> bool:
     """``name`` (an entity) is named in ``haystack`` (folded text): whole, or as the start of a
-    word ("Korea" in "Korean"), or by a known short form ("US" for "United States"), or, for a
+    word ("Korea" in "Korean"), or by a known short form ("US" for "United States"), or with another
+    of :data:`_NAME_ENDINGS` ("Byzantines", "Byzantine"; "Rome", "Roman"), or, for a
     multi-word name, by one of its capitalised words of 3+ letters ("Newton" for "Cam Newton")."""
     n = re.sub(r"^(?:the|a|an)\s+", "", fold(name)).strip(" .,'\"")
     if not n:
@@ -1225,6 +1236,13 @@ def _named_in(name: str, haystack: str) -> bool:
     if " " not in n and len(n) >= 6:  # a demonym: "Egyptian" for "Egypt", "Ethiopian" for "Ethiopia"
         stem_ = re.sub(r"(?:ians?|ans?|ese|ish|i|ic)$", "", n)
         if len(stem_) >= 4 and re.search(r"(?<!\w)" + re.escape(stem_), haystack):
+            return True
+    if " " not in n and len(n) >= 4:  # a people for its adjective or place: "the Byzantines" for "Byzantine
+        # hands", "Shiites" for "a Shiite revolt", "Rome" for "the Roman period"
+        stems = {n[:-len(x)] for x in _NAME_ENDINGS if n.endswith(x) and len(n) - len(x) >= 3}
+        if any(re.search(r"(?<!\w)" + re.escape(x) + r"(?:" + "|".join(_NAME_ENDINGS) + r")" + ("?" if len(x) >= 5 else "")
+                         + r"(?!\w)", haystack)
+               for x in stems):
             return True
     words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", name) if w[0].isupper() and len(w) >= 3]
     return len(words) > 1 and any(re.search(r"(?<!\w)" + re.escape(fold(w)) + r"(?!\w)", haystack) for w in words)

@@ -824,3 +824,15 @@ def test_negations_written_another_way_agree_and_a_word_stated_plainly_is_not_de
             "gearbox) dominated large ship propulsion in the late 20th century.")
     assert _check("Turbines with reduction gearing dominated large ship propulsion in the late 20th century.", ship) == []
     assert _check("The first ship had direct drive with a reduction gearbox.", ship) != []
+
+
+def test_a_people_its_adjective_and_its_place_name_the_same_thing():
+    """"the Byzantines" for "Byzantine hands", "Rome" for "the Roman period", "LGBT" for "lesbian, gay,
+    bisexual and transgender": named; another people or place is not."""
+    fort = "Some time later, the fortress fell again to Byzantine hands, helped by Roman engineers."
+    assert _check("The fortress was later retaken by the Byzantines, helped by engineers from Rome.", fort) == []
+    assert _check("The fortress was later retaken by the Bulgarians, helped by engineers from Rome.", fort) != []
+    assert _check("The fortress was later retaken by the Byzantines, helped by engineers from Venice.", fort) != []
+    firms = "The program sought lesbian, gay, bisexual and transgender-owned businesses for contracts."
+    assert _check("The program sought LGBT-owned businesses for contracts.", firms) == []
+    assert _check("The program sought NAACP-owned businesses for contracts.", firms) != []
