@@ -321,11 +321,13 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
         if ((x == 10 and re.search(r"\ba decade\b", passage, re.I))
                 or (x == 100 and re.search(r"\ba century\b", passage, re.I))):
             out.add(x)
-        # a measure rounded to the claim's precision ("about 3.5 m" for "3.48 m")
+        # a measure rounded to the claim's precision ("about 3.5 m" for "3.48 m", "roughly 70%" for 70.4%)
         if hedged and x != int(x):
             places = len(_fmt(x).split(".")[1])
             if any(round(p, places) == x for p in p_nums):
                 out.add(x)
+        elif hedged and any(p != int(p) and abs(p - x) < 0.5 for p in p_nums):
+            out.add(x)
         # a score's margin ("ahead by 14 points" for a 24–10 lead)
         if x in margins and re.search(r"\b(?:by|margin|lead|ahead|won)\b", low):
             out.add(x)
@@ -808,7 +810,8 @@ def _unranked(claim: str, nearest: str) -> tuple[str, str] | None:
     return None
 
 
-_FRACTION = re.compile(r"\b(?:(a|an|one|two|three|four)[ -])?(half|halves|thirds?|quarters?|fifths?|tenths?)(?= of\b)")
+_FRACTION = re.compile(r"\b(?:(a|an|one|two|three|four)[ -])?(half|halves|thirds?|quarters?|fifths?|tenths?)(?= of\b)"
+                       r"|\b(one|two|three|four)-(half|thirds?|quarters?|fifths?|tenths?)\b")  # "one-third normal pressure"
 _FRACTION_OF = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
                 "tenth": 10, "tenths": 10}
 
@@ -818,8 +821,8 @@ def _fractions(text: str) -> dict[float, tuple[str, int, int]]:
     of" -> {0.333: ("a third", 1, 3)})."""
     out = {}
     for m in _FRACTION.finditer(fold(text)):
-        k = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}.get(m.group(1) or "a", 1)
-        den = _FRACTION_OF[m.group(2)]
+        k = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}.get(m.group(1) or m.group(3) or "a", 1)
+        den = _FRACTION_OF[m.group(2) or m.group(4)]
         out[round(k / den, 3)] = (m.group(0), k, den)
     return out
 
@@ -829,18 +832,25 @@ def _other_fraction(claim: str, nearest: str, passage: str) -> tuple[str, str] |
     population") where the passage sentence most like it (``nearest``) gives another ("almost a third
     of") and the passage neither gives the claim's fraction nor a percentage within five points
     of it; else None."""
-    mine, theirs = _fractions(claim), _fractions(nearest)
+    mine = _fractions(claim)
+    theirs = [words for words, _, _ in _fractions(nearest).values()] + [
+        m.group(0) for m in _SLASHED.finditer(nearest)]  # or in figures ("1⁄3")
     if not mine or not theirs:
         return None
     for v, (said, _, _) in mine.items():
         if not _fraction_given(v, passage):
-            return said, " or ".join(words for words, _, _ in theirs.values())
+            return said, " or ".join(theirs)
     return None
 
 
 def _fraction_given(v: float, passage: str) -> bool:
-    """The passage gives the fraction ``v``: in words, or as a percentage within five points."""
-    return v in _fractions(passage) or any(abs(p - 100 * v) <= 5 for p in _percentages(passage))
+    """The passage gives the fraction ``v``: in words, in figures ("1⁄3", "1/3"), or as a percentage
+    within five points."""
+    return v in _fractions(passage) or any(abs(p - 100 * v) <= 5 for p in _percentages(passage)) or any(
+        int(b) and abs(int(a) / int(b) - v) < 0.005 for a, b in _SLASHED.findall(passage))
+
+
+_SLASHED = re.compile(r"(?<![\d/⁄])(\d{1,2})\s*[/⁄]\s*(\d{1,2})(?![\d/⁄])")
 
 
 def _show(d: tuple) -> str:

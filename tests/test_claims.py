@@ -836,3 +836,14 @@ def test_a_people_its_adjective_and_its_place_name_the_same_thing():
     firms = "The program sought lesbian, gay, bisexual and transgender-owned businesses for contracts."
     assert _check("The program sought LGBT-owned businesses for contracts.", firms) == []
     assert _check("The program sought NAACP-owned businesses for contracts.", firms) != []
+
+
+def test_a_hedged_whole_number_and_a_fraction_in_figures_are_kept():
+    """"roughly 70%" for 70.4% (a hedge, rounded to units), "one-third" for "1⁄3"; an unhedged or
+    farther figure, or another fraction, is still removed."""
+    homes = "There were 111,529 families (70.4% of all households); the average family size was 3.62."
+    assert _check("Families made up roughly 70% of all households, with an average size of 3.62.", homes) == []
+    assert _check("Families made up roughly 72% of all households, with an average size of 3.62.", homes) != []
+    air = "The capsule was filled at slightly more than sea-level pressure, instead of the 1\u20443 normal pressure used in flight."
+    assert _check("The capsule was filled above sea-level pressure instead of the one-third normal pressure used in flight.", air) == []
+    assert _check("The capsule was filled above sea-level pressure instead of the one-half normal pressure used in flight.", air) != []
