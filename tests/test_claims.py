@@ -847,3 +847,35 @@ def test_a_hedged_whole_number_and_a_fraction_in_figures_are_kept():
     air = "The capsule was filled at slightly more than sea-level pressure, instead of the 1\u20443 normal pressure used in flight."
     assert _check("The capsule was filled above sea-level pressure instead of the one-third normal pressure used in flight.", air) == []
     assert _check("The capsule was filled above sea-level pressure instead of the one-half normal pressure used in flight.", air) != []
+
+
+def test_a_comma_ends_a_name_but_not_a_place_and_its_country():
+    """"at the Harbour Fair, Nordwerk Electric was awarded" holds two names, so the restated contract
+    is no exchange; "a bank in Vorarlberg, Austria" is one place, and another one is still caught."""
+    deal = ("After a demonstration at the Harbour Fair, a contract for the generating plant at the Kessel "
+            "Falls was awarded to Nordwerk Electric.")
+    assert _check("Thanks to its demonstration at the Harbour Fair, Nordwerk Electric was awarded the contract "
+                  "for the generating plant at the Kessel Falls.", deal) == []
+    assert _check("Thanks to its demonstration at the Harbour Fair, Nordwerk Electric was awarded the contract "
+                  "for the generating plant at the Kessel Falls, Norway.", deal) != []
+    bank = "In Angonese, a bank in Bolzano, Italy, could not require a certificate issued only in Bolzano."
+    assert _check("In Angonese, a bank in Vorarlberg, Austria, could not require a certificate issued only in Bolzano.",
+                  bank) != []
+
+
+def test_two_things_that_changed_places_are_caught():
+    """Two names, or two nouns, each put where the passage says the other: their contexts fit better
+    swapped; the same sentence in the passage's order is kept, and so is a reordered paraphrase."""
+    fam = "Ann Hale's brother, Tom Reed, planned to direct the film but became its producer along with Hale's husband, Mark Lowe."
+    assert _check("Ann Hale's husband, Tom Reed, was the film's producer along with her brother, Mark Lowe.", fam) != []
+    assert _check("Ann Hale's brother, Tom Reed, was the film's producer along with her husband, Mark Lowe.", fam) == []
+    net = ("For billed services, circuit switching charges a fee per unit of connection time, while packet switching "
+           "charges a fee per unit of data sent, such as packets or messages.")
+    assert _check("For billed services, packet switching charges per unit of connection time, while circuit "
+                  "switching charges per unit of data sent.", net) != []
+    assert _check("For billed services, circuit switching charges per unit of connection time, while packet "
+                  "switching charges per unit of data sent.", net) == []
+    study = ("In a study published in May, researchers tested 12 commercial assistants and found that 9 of them "
+             "could be tricked into revealing their prompts.")
+    assert _check("Researchers found that 9 of the 12 commercial assistants they tested could be tricked into "
+                  "revealing their prompts.", study) == []
