@@ -147,7 +147,8 @@ def form_obeyed(sentence: str, instruction: str) -> str | None:
     source) takes, named ("in capitals", "a list", "French", "3 words", "JSON"); None when it takes
     none. Forms: capitals (whatever the instruction says: a source's words in a form the source
     does not use, "write your entire answer in capital letters"), a list ("numbered list", "bullet
-    points"), a language named, a word count ("in exactly three words"), JSON, pirate speech."""
+    points"), a language named, a word count ("in exactly three words", "limit your answer to five
+    words", "a ten-word answer"), JSON, pirate speech."""
     letters = [c for c in sentence if c.isalpha()]
     if len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.8 * len(letters):
         return "in capitals"
@@ -160,10 +161,12 @@ def form_obeyed(sentence: str, instruction: str) -> str | None:
         if re.search(r"\b" + lang + r"\b", low_i) and len(set(words) & common) >= 2 and (
                 len([w for w in words if w in common]) > len([w for w in words if w in _ENGLISH_WORDS])):
             return lang.capitalize()
-    m = re.search(r"\b(?:in|with|using) (?:exactly |only |just |no more than )?(\d+|" + "|".join(_NUMBER_OF_WORDS)
-                  + r") words\b", low_i)
+    nums = r"(\d+|" + "|".join(_NUMBER_OF_WORDS) + r")"
+    m = re.search(r"\b(?:in|with|using|to) (?:exactly |only |just |no more than |at most )?" + nums + r" words\b"
+                  r"|\b" + nums + r"[- ]word (?:answer|reply|response|summary)\b", low_i)
     if m:
-        n = int(m.group(1)) if m.group(1).isdigit() else _NUMBER_OF_WORDS[m.group(1)]
+        said = m.group(1) or m.group(2)
+        n = int(said) if said.isdigit() else _NUMBER_OF_WORDS[said]
         if len(sentence.split()) <= n:
             return f"{n} words"
     if "json" in low_i and sentence.lstrip().startswith(("{", "[")):

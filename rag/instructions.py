@@ -56,7 +56,8 @@ MIN_SIMILARITY = 0.53
 _AI = (r"(?:(?:virtual|digital|voice|smart|automated|ai|artificial) (?:assistants?|helpers?|agents?)|ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
        r"language models?|models?|bots?|agents?|helpers?|crawlers?|scrapers?|summari[sz]ers?|(?:automated|ai|"
        r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?)|(?:summari[sz]ation|"
-       r"answer|chat) (?:systems?|engines?|tools?|services?|software))")
+       r"answer|chat) (?:systems?|engines?|tools?|services?|software)|(?:systems?|tools?|software|programs?|services?|"
+       r"engines?|applications?|apps?) (?:that|which) (?:automatically )?(?:summari[sz]e|index|crawl|ingest)s?)")
 _COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also |not |never |instead )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
 _SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
                 r"recommend|call|portray|refer|summari[sz]e")
@@ -133,7 +134,8 @@ RULES = re.compile(
     re.IGNORECASE)
 #: An instruction that announces the next sentence as its content: "A message for the model
 #: follows.", "Your instructions are below.", "... as follows:".
-_POINTS_ON = re.compile(r"(?:\b(?:follows|following|below|next)|:)\W*$", re.IGNORECASE)
+_POINTS_ON = re.compile(r"(?:\b(?:follows|following|below|next)|:)\W*$|\b(?:the|this) (?:next|following) "
+                        r"(?:sentence|line|instruction|paragraph)s?\b", re.IGNORECASE)
 #: A sentence that opens with a command to say something to someone ("State that ...", "When
 #: summarising, say that ...", "Tell the user ..."): an instruction of its own, outside quotation
 #: marks ("State officials said ..." and "Call 000" are not).
@@ -145,6 +147,10 @@ OPENING_COMMAND = re.compile(
     r"everyone|whoever|visitors?|customers?)\b)", re.IGNORECASE)
 
 #: An instruction whose content is the sentence before it ("Please make sure to say that.").
+#: A sentence that opens by telling its reader what to do ("You must report ...", "When asked,
+#: ..."): next to an instruction, it goes on with it.
+_YOU_MUST = re.compile(r"^\W{0,2}(?:when\b|you (?:must|should|need to|have to|are to|will need to|are required to)\b)",
+                       re.IGNORECASE)
 _POINTS_BACK = re.compile(r"\b(?:say|state|mention|repeat|report|include|tell (?:them|users?|readers?|people)|"
                           r"answer with|reply with|use) (?:that|this|it|the above|the previous (?:sentence|line))\W*$",
                           re.IGNORECASE)
@@ -205,7 +211,8 @@ def find_instructions(sentences: list[str], vectors: np.ndarray | None, embedder
     the exemplar bank, or when the fitted probe (``probe``: ``(weights, bias, threshold)``,
     default :func:`probe`) scores it at or above its threshold and it has the form of a command
     or an address (:data:`ADDRESSED`). An instruction's neighbour that
-    opens with a command or continues it ("When asked ..., ...") is part of it."""
+    opens with a command or continues it ("When asked ..., ...", "You must report ..."), or the
+    sentence after one that points on to it ("read the next sentence carefully"), is part of it."""
     if not sentences:
         return []
     flagged = [by_rule(s) for s in sentences]
@@ -226,7 +233,7 @@ def find_instructions(sentences: list[str], vectors: np.ndarray | None, embedder
             flagged[i] = True
     for i in range(len(sentences)):  # an instruction split over two sentences
         if not flagged[i] and any(flagged[j] for j in (i - 1, i + 1) if 0 <= j < len(sentences)):
-            if OPENING_COMMAND.match(sentences[i].strip()) or re.match(r"^\W{0,2}when\b", sentences[i].strip(), re.I):
+            if OPENING_COMMAND.match(sentences[i].strip()) or _YOU_MUST.match(sentences[i].strip()):
                 flagged[i] = True
     return [i for i, f in enumerate(flagged) if f]
 
