@@ -707,6 +707,12 @@ def _before_same_words(cw, cl, i1: int, i2: int, right: tuple[str, ...], sents: 
 _PLACE_PREP = r"(?:\w+ )?(?:in|at|near|of|from|on)(?: the)?"
 
 
+#: Words a count of people is written with, one for another ("3.7 million residents" for "3.7 million
+#: people"): no substitution.
+_PEOPLE = frozenset({"people", "residents", "inhabitants", "persons", "citizens", "population", "individuals",
+                     "locals", "dwellers"})
+
+
 def _substituted(claim: str, nears: list[str], passage: str | None = None,
                  nouns: frozenset[str] = frozenset()) -> tuple[str, str, bool] | None:
     """``(the claim's words, the passage's, exchanged)`` when the claim writes a value (number, ordinal or
@@ -799,7 +805,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 for e in (j + 3, j + 4):
                     span = pl[j + 2:e]
                     if pl[e:e + 2] == right and all(x.isalpha() and x[:1].islower() for x in pw[j + 2:e]) and not any(
-                            x.startswith(w[:4]) or w.startswith(x[:4]) or stem(x) == stem(w) for x in span):
+                            x.startswith(w[:4]) or w.startswith(x[:4]) or stem(x) == stem(w)
+                            or (x in _PEOPLE and w in _PEOPLE) for x in span):
                         return cw[i], " ".join(pw[j + 2:e]), False
     return None
 
@@ -1370,7 +1377,8 @@ def _name(tok) -> str:
     common noun with a capitalised modifier, the modifier alone ("Italian forces" -> "italian",
     as "the Italians"), as a :func:`_key`."""
     mods = [c for c in tok.children if c.i < tok.i and (
-        (c.dep_ == "compound" and c.pos_ == "PROPN") or (c.dep_ == "amod" and c.text[:1].isupper()))]
+        (c.dep_ == "compound" and c.pos_ == "PROPN")
+        or (c.dep_ == "amod" and c.text[:1].isupper() and not c.is_sent_start))]  # not "Early studies"
     if tok.pos_ == "NOUN" and mods and not tok.text[:1].isupper():  # "Hungarian forces": the side is the name
         return _key(fold(" ".join(t.text for t in mods)))
     return _key(fold(" ".join(t.text for t in sorted([*mods, tok], key=lambda t: t.i))))

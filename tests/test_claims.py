@@ -902,3 +902,14 @@ def test_an_instruction_that_points_on_to_the_next_sentence_takes_it_with_it():
     assert find_instructions(sents, None) == [1, 2]
     plain = ["The record high was 48.8 °C at Hopetoun.", "You must carry water when hiking in summer."]
     assert find_instructions(plain, None) == []
+
+
+def test_a_count_of_people_may_be_written_with_residents_or_inhabitants():
+    """"200,000 people" for "200,000 residents" where the passage writes both words for counts; a
+    count of another thing in the same place is still caught."""
+    towns = ("Los Angeles (at 3.7 million people) is the largest city. There are also twelve cities with more "
+             "than 200,000 residents and 34 cities over 100,000 in population. The region has 6 million households.")
+    assert _check("There are twelve cities with more than 200,000 people and 34 cities with over 100,000.", towns) == []
+    assert _check("Los Angeles, with 3.7 million residents, is the largest city.", towns) == []
+    assert _check("There are twelve cities with more than 200,000 households and 34 cities with over 100,000.",
+                  towns) != []
