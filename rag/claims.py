@@ -1134,7 +1134,8 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("strong", "weak"), ("public", "private"), ("urban", "rural"), ("join", "leave"), ("arrive", "depart"),
             ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"),
             ("carry", "reject"), ("pass", "reject"), ("agree", "refuse"), ("accept", "refuse"),
-            ("advantage", "drawback"), ("advantage", "disadvantage"), ("benefit", "drawback"))
+            ("advantage", "drawback"), ("advantage", "disadvantage"), ("benefit", "drawback"),
+            ("begin", "stop"), ("start", "stop"), ("begin", "cease"), ("start", "cease"))
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
@@ -1757,6 +1758,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         # sentence denies: the claim negates "representatives" and affirms "cut", the passage
         # "hasn't yet cut")
         words = {stem(w) for w in _WORD.findall(fold(claim)) if len(w) >= 3} - negated  # not "to", "in"
+        words |= {stem(w[:-2]) for w in _WORD.findall(fold(claim)) if len(w) >= 7 and w.endswith("ly")} - negated
+        # (an adverb's adjective: "consistently predict" for "are not consistent")
         words -= {stem(m.group(1)) for m in _BEFORE_NO.finditer(fold(claim))}  # "contain no isotopes": "do not contain"
         affirmed = not any(_NEGATION.search(_affirmed(x)) and _denied_only(x, (_negated_words(x, first=c_neg) - negated) & words, claim)
                            for x in (_others_denied(_unequal(_clause(n, claim), claim), claim) for n in nears[:1]))

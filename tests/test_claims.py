@@ -913,3 +913,16 @@ def test_a_count_of_people_may_be_written_with_residents_or_inhabitants():
     assert _check("Los Angeles, with 3.7 million residents, is the largest city.", towns) == []
     assert _check("There are twelve cities with more than 200,000 households and 34 cities with over 100,000.",
                   towns) != []
+
+
+def test_an_adverb_of_a_denied_adjective_and_begin_for_stop_are_caught():
+    """"consistently predict" where the passage says the models "are not consistent"; "begin" where it
+    says "stop". The faithful wordings are kept."""
+    models = "Simulations across many different models are not consistent in their estimate of the rainfall response."
+    assert _check("Simulations across many different models consistently estimate the rainfall response.", models) != []
+    assert _check("The many different models are not consistent in their estimate of the rainfall response.",
+                  models) == []
+    lattice = "The closure temperature is the point at which isotopes stop diffusing into and out of the crystal lattice."
+    assert _check("The closure temperature is the point at which isotopes begin diffusing out of the crystal lattice.",
+                  lattice) != []
+    assert _check("At the closure temperature, isotopes stop diffusing into and out of the crystal lattice.", lattice) == []
