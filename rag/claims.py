@@ -287,6 +287,10 @@ def _about(ratio: float, x: float) -> bool:
     return (x == int(x) and 2 <= x <= 20 or x == 0.5) and abs(ratio - x) <= 0.1 * x
 
 
+#: A small count and the words after it (up to three, an apostrophe's "s" aside): "two bachelor's degrees".
+_SMALL_COUNT = re.compile(r"\b([2-6]|two|three|four|five|six) ((?:[a-z]+(?:['’]s)? ){0,2}[a-z]+)\b")
+
+
 def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) -> set[float]:
     """The numbers of ``unknown`` (the claim's, not the passage's) that the passage's numbers
     (``p_nums``) give by one step a reader takes: a span of years between two years of the passage
@@ -348,6 +352,16 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
         # a ratio of two of the passage's numbers ("about three times ABC's revenue")
         if _RATIO.search(low) and any(b > 0 and _about(a / b, x) for a in p_nums for b in p_nums if a != b):
             out.add(x)
+    # a count of the things the passage names one by one ("two bachelor's degrees" for "a bachelor's
+    # degree in ... and another bachelor's degree in ...": the plural noun's word, that many times)
+    small = {x for x in unknown - out if 2 <= x <= 6 and x == int(x)}
+    if small:
+        p_words = Counter(_WORD.findall(fold(passage)))
+        for m in _SMALL_COUNT.finditer(low):
+            x = float(m.group(1)) if m.group(1).isdigit() else float(_NUMBER_WORDS[m.group(1)])
+            if x in small and any(w.endswith("s") and sum(p_words[f] for f in {w, w[:-1], w[:-2] if w.endswith("es") else w})
+                                  == x for w in m.group(2).split()):
+                out.add(x)
     for m in _POWER.finditer(claim):
         if re.search(r"(?<![\d.,])" + re.escape(m.group(1) + m.group(2)) + r"(?![\d])", passage):
             out |= {float(m.group(1))} | ({float(m.group(2))} if m.group(2).isdigit() else set())
@@ -1673,6 +1687,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if 1.0 in c_nums and not re.search(r"(?<![\d.,])1(?![\d.,])", claim) and not any(
             t.lower_ == "one" and t.pos_ == "NUM" and not (t.i and cdoc[t.i - 1].lower_ in ("every", "each", "any", "no"))
             and not (t.i + 1 < len(cdoc) and cdoc[t.i + 1].lower_ in ("of", "at", "by", "another"))
+            and not re.search(r"\b(?:another|the other)\b", cdoc[t.i:].text.lower())
             for t in cdoc):  # "one could ask", "every one of the 12", "one of his hymns", "one at a
         # time": a pronoun or a manner, not a count
         c_nums.discard(1.0)

@@ -926,3 +926,13 @@ def test_an_adverb_of_a_denied_adjective_and_begin_for_stop_are_caught():
     assert _check("The closure temperature is the point at which isotopes begin diffusing out of the crystal lattice.",
                   lattice) != []
     assert _check("At the closure temperature, isotopes stop diffusing into and out of the crystal lattice.", lattice) == []
+
+
+def test_a_count_of_things_the_passage_names_one_by_one_is_kept():
+    """"two degrees ... one in ... and another in ..." where the passage names a degree twice; three
+    degrees is still a number the passage does not give."""
+    degrees = ("He received a degree in law on 9 March 1508, and another degree in theology in 1509.")
+    assert _check("He earned two degrees in consecutive years: one in law in 1508 and another in theology in 1509.",
+                  degrees) == []
+    assert _check("He earned three degrees in consecutive years: one in law in 1508 and another in theology in 1509.",
+                  degrees) != []
