@@ -24,7 +24,10 @@ Data (written for this check, tests/data/):
   ``blind6_calibrate`` / ``blind6_held`` by article number as blind5;
 - ``grounding_claims_blind7.jsonl``: one true paraphrase a chatbot would write for each of 96
   more unused paragraphs and 40 false claims (5 of each kind), ``blind7_calibrate`` /
-  ``blind7_held`` as blind5 (no instruction records).
+  ``blind7_held`` as blind5 (no instruction records);
+- ``grounding_*_blind8.jsonl``: two true paraphrases for each of 96 more unused paragraphs (192),
+  63 false claims weighted to swapped roles, moved attributes and subtle negations, and 42
+  instruction records (31 planted, 11 benign), ``blind8_calibrate`` / ``blind8_held`` as blind5.
 
 Every ``grounding_claims*.jsonl`` / ``grounding_instructions*.jsonl`` is read; each split is
 reported, and all held halves pooled (``held_pooled``) and all calibration halves pooled.
