@@ -359,8 +359,9 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
         p_words = Counter(_WORD.findall(fold(passage)))
         for m in _SMALL_COUNT.finditer(low):
             x = float(m.group(1)) if m.group(1).isdigit() else float(_NUMBER_WORDS[m.group(1)])
-            if x in small and any(w.endswith("s") and sum(p_words[f] for f in {w, w[:-1], w[:-2] if w.endswith("es") else w})
-                                  == x for w in m.group(2).split()):
+            if x in small and any(
+                    w.endswith("s") and sum(p_words[f] for f in {w, w[:-1], w[:-2] if w.endswith("es") else w}) == x
+                    for w in m.group(2).split()):
                 out.add(x)
     for m in _POWER.finditer(claim):
         if re.search(r"(?<![\d.,])" + re.escape(m.group(1) + m.group(2)) + r"(?![\d])", passage):
@@ -558,9 +559,10 @@ _PLACE_AFTER = re.compile(r"[A-Z][\w'’-]+(?=\s*(?:[,.;:)]|$))")
 @lru_cache(maxsize=4096)
 def _breaks(text: str) -> frozenset[int]:
     """Indices of the words of :func:`_aligned` that punctuation (a comma, semicolon, colon or dash
-    between spaces; not a bracket: "the Episcopal (United States) Calendar") parts from the word before: where a name ends ("the Columbian
-    Exposition, Westinghouse Electric"; "Schirra, Eisele and Cunningham"); not a comma before one
-    capitalised word that closes the phrase (:data:`_PLACE_AFTER`)."""
+    between spaces; not a bracket: "the Episcopal (United States) Calendar") parts from the word
+    before: where a name ends ("the Columbian Exposition, Westinghouse Electric"; "Schirra, Eisele
+    and Cunningham"); not a comma before one capitalised word that closes the phrase
+    (:data:`_PLACE_AFTER`)."""
     out, i = set(), 0
     for m in _ALIGN_TOKEN.finditer(text):
         head = m.group(0).split("-", 1)[0]
@@ -852,11 +854,10 @@ def _fit(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(min(a[k], b[k]) for k in a.keys() & b.keys())
 
 
-def _things(words: tuple[str, ...], low: tuple[str, ...], breaks: frozenset[int],
-            kinds: dict[str, str] | None = None) -> dict[str, list[tuple[int, int]]]:
-    """``{key: [(start, end), ...]}``: the names (two letters or more) and the lower-case words of
-    five letters or more (no stop or number words) of an aligned text; a lower-case word's key is
-    its part of speech (from ``kinds``, the claim's) and its stem, so that only like pairs with like."""
+def _things(words: tuple[str, ...], low: tuple[str, ...], breaks: frozenset[int]) -> dict[str, list[tuple[int, int]]]:
+    """``{key: [(start, end), ...]}``: the names (two letters or more; key: their folded words) and
+    the lower-case words of five letters or more, no stop or number words (key: "~" and the stem),
+    of an aligned text (:func:`_aligned`; ``breaks`` from :func:`_breaks`)."""
     out: dict[str, list[tuple[int, int]]] = {}
     used: set[int] = set()
     for i, j, k in _value_runs(words, low, breaks):
@@ -892,8 +893,8 @@ def _exchanged(claim: str, cdoc, nears: list[str]) -> tuple[str, str] | None:
     common = [k for k, at in mine.items() if len(at) == 1 and 1 <= len(theirs.get(k, ())) <= 3]
     for x, a in enumerate(common):
         for b in common[x + 1:]:
-            if (a[0] == "~") != (b[0] == "~") or (a[0] == "~" and (
-                    pos.get(cl[mine[a][0][0]]) != pos.get(cl[mine[b][0][0]]) or pos.get(cl[mine[a][0][0]]) == "VERB")):
+            tag_a, tag_b = pos.get(cl[mine[a][0][0]]), pos.get(cl[mine[b][0][0]])
+            if (a[0] == "~") != (b[0] == "~") or (a[0] == "~" and (tag_a != tag_b or tag_a == "VERB")):
                 continue  # a name and a word, a noun and a verb, or two verbs (a paraphrase reorders its
                 # clauses: "found that 9 of the 12 they tested" for "tested 12 and found that 9")
             skip_c = set(range(*mine[a][0])) | set(range(*mine[b][0]))
@@ -939,7 +940,7 @@ def _unranked(claim: str, nearest: str) -> tuple[str, str] | None:
 
 
 _FRACTION = re.compile(r"\b(?:(a|an|one|two|three|four)[ -])?(half|halves|thirds?|quarters?|fifths?|tenths?)(?= of\b)"
-                       r"|\b(one|two|three|four)-(half|thirds?|quarters?|fifths?|tenths?)\b")  # "one-third normal pressure"
+                       r"|\b(one|two|three|four)-(half|thirds?|quarters?|fifths?|tenths?)\b")  # "one-third pressure"
 _FRACTION_OF = {"half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4, "fifth": 5, "fifths": 5,
                 "tenth": 10, "tenths": 10}
 
@@ -1079,9 +1080,9 @@ def _denied_only(sentence: str, stems: set[str], claim: str) -> set[str]:
     """The ``stems`` (from :func:`_negated_words` of ``sentence``) that the ``claim`` restates from a
     negation's reach: a word the sentence also states plainly counts only where the content words
     within four of it in the claim are nearer a denied place than a plain one (each weighing one
-    over its distance there; a tie goes to the plain place): "steam
-    turbines with reduction gearing (although ... with no reduction gearbox)": "turbines with
-    reduction gearing" restates the plain one)."""
+    over its distance there; a tie goes to the plain place): in "steam turbines with reduction
+    gearing (although ... with no reduction gearbox)", "turbines with reduction gearing" restates
+    the plain one."""
     if not stems:
         return stems
     text = _affirmed(sentence)
@@ -1776,7 +1777,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         words |= {stem(w[:-2]) for w in _WORD.findall(fold(claim)) if len(w) >= 7 and w.endswith("ly")} - negated
         # (an adverb's adjective: "consistently predict" for "are not consistent")
         words -= {stem(m.group(1)) for m in _BEFORE_NO.finditer(fold(claim))}  # "contain no isotopes": "do not contain"
-        affirmed = not any(_NEGATION.search(_affirmed(x)) and _denied_only(x, (_negated_words(x, first=c_neg) - negated) & words, claim)
+        affirmed = not any(_NEGATION.search(_affirmed(x))
+                           and _denied_only(x, (_negated_words(x, first=c_neg) - negated) & words, claim)
                            for x in (_others_denied(_unequal(_clause(n, claim), claim), claim) for n in nears[:1]))
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
             affirmed = not any(len(d) == 3 and set(d) <= words
