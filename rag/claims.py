@@ -1116,19 +1116,25 @@ _WORD_SPAN = re.compile(r"[a-z]+", re.I)
 
 def _denials(sentence: str, clause: bool = False) -> list[tuple[str, ...]]:
     """For each negation of ``sentence``, the stems of the three words of three letters or more
-    after it (within 80 characters), auxiliaries skipped ("does not carry out research nor ..." ->
+    after it (within 80 characters, and before a modal that follows a denied word:
+    :data:`_NEXT_MODAL`), auxiliaries skipped ("does not carry out research nor ..." ->
     [("carry", "out", "research")]); with ``clause``, only those before its clause ends
     (:data:`_CLAUSE_END`)."""
     text = _affirmed(sentence)
     out = []
     for m in _NEGATION.finditer(text):
         rest = text[m.end():m.end() + 80]
+        modal = _NEXT_MODAL.search(rest)  # "the ones that are not cut must be younger": the denial is "cut"
+        if modal and any(w not in _AUX and len(w) >= 3 for w in _WORD.findall(fold(rest[:modal.start()]))):
+            rest = rest[:modal.start()]
         end = _CLAUSE_END.search(rest) if clause else None
         words = [w for w in _WORD.findall(fold(rest[:end.start()] if end else rest)) if w not in _AUX and len(w) >= 3]
         out.append(tuple(stem(w) for w in words[:3]))
     return out
 
 
+#: A modal that opens another predicate after a denied word ("not cut must be younger").
+_NEXT_MODAL = re.compile(r"\b(?:must|can|could|will|would|should|may|might|shall)\b", re.I)
 #: Where a negation's reach ends: a clause's punctuation or a contrasting conjunction.
 _CLAUSE_END = re.compile(r"[,;:]|\b(?:but|while|whereas|although|though)\b", re.I)
 

@@ -936,3 +936,15 @@ def test_a_count_of_things_the_passage_names_one_by_one_is_kept():
                   degrees) == []
     assert _check("He earned three degrees in consecutive years: one in law in 1508 and another in theology in 1509.",
                   degrees) != []
+
+
+def test_a_denial_ends_where_a_modal_opens_another_predicate():
+    """"the ones that are not cut must be younger" denies "cut", not "younger": "Faults are younger than
+    the rocks they cut" is kept; the same sentence with a name the passage lacks is still removed.
+    ("Faults are not younger ..." is kept before and after this change: the passage's "not cut must be
+    younger" agrees with it word for word, a known miss.)"""
+    faults = ("Faults are younger than the rocks they cut; accordingly, if a fault is found that penetrates some "
+              "formations but not those on top of it, then the formations that were cut are older than the fault, "
+              "and the ones that are not cut must be younger than the fault.")
+    assert _check("Faults are younger than the rocks they cut.", faults) == []
+    assert _check("Faults are younger than the rocks they cut, as Charles Lyell showed.", faults) != []
