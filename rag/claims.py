@@ -534,16 +534,24 @@ _COMPASS = re.compile(r"(?:north|south|east|west|central|northern|southern|easte
 
 
 @lru_cache(maxsize=4096)
-def _aligned(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(words as written, the same words folded)`` of ``text`` (:data:`_ALIGN_TOKEN`)."""
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    """``(start, end)`` of each word of ``text`` as :func:`_aligned` reads them (:data:`_ALIGN_TOKEN`;
+    "six-cylinder": the number and its thing, two words)."""
     spans = []
-    for m in _ALIGN_TOKEN.finditer(text):  # "six-cylinder": the number and its thing, two words
+    for m in _ALIGN_TOKEN.finditer(text):
         a, b = m.span()
         head = m.group(0).split("-", 1)[0]
         if "-" in m.group(0) and (head.lower() in _NUMBER_WORDS or head.lower() in _ORDINAL_WORDS):
             spans += [(a, a + len(head)), (a + len(head) + 1, b)]
         else:
             spans.append((a, b))
+    return tuple(spans)
+
+
+@lru_cache(maxsize=4096)
+def _aligned(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(words as written, the same words folded)`` of ``text`` (:func:`_spans`)."""
+    spans = _spans(text)
     words = tuple(text[a:b] for a, b in spans)
     low = fold(text)
     if len(low) == len(text):  # folding kept every offset (nearly all text): slice it
@@ -563,14 +571,11 @@ def _breaks(text: str) -> frozenset[int]:
     before: where a name ends ("the Columbian Exposition, Westinghouse Electric"; "Schirra, Eisele
     and Cunningham"); not a comma before one capitalised word that closes the phrase
     (:data:`_PLACE_AFTER`)."""
-    out, i = set(), 0
-    for m in _ALIGN_TOKEN.finditer(text):
-        head = m.group(0).split("-", 1)[0]
-        n = 2 if "-" in m.group(0) and (head.lower() in _NUMBER_WORDS or head.lower() in _ORDINAL_WORDS) else 1
-        before = text[max(0, m.start() - 3):m.start()]
-        if re.search(r"[;:]|\s[–—-]\s", before) or ("," in before and not _PLACE_AFTER.match(text, m.start())):
+    out = set()
+    for i, (a, _) in enumerate(_spans(text)):
+        before = text[max(0, a - 3):a]
+        if re.search(r"[;:]|\s[–—-]\s", before) or ("," in before and not _PLACE_AFTER.match(text, a)):
             out.add(i)
-        i += n
     return frozenset(out)
 
 
@@ -883,13 +888,13 @@ def _exchanged(claim: str, cdoc, nears: list[str]) -> tuple[str, str] | None:
     cw, cl = _aligned(claim)
     pw: tuple[str, ...] = ()
     pl: tuple[str, ...] = ()
-    pb: set[int] = set()
+    p_breaks: set[int] = set()
     for n in nears[:2]:
         w, low = _aligned(n)
-        pb |= {len(pw) + b for b in _breaks(n)}
+        p_breaks |= {len(pw) + b for b in _breaks(n)}
         pw, pl = pw + w + ("|",), pl + low + ("|",)
     pos = {t.lower_: t.pos_ for t in cdoc}
-    mine, theirs = _things(cw, cl, _breaks(claim)), _things(pw, pl, frozenset(pb))
+    mine, theirs = _things(cw, cl, _breaks(claim)), _things(pw, pl, frozenset(p_breaks))
     common = [k for k, at in mine.items() if len(at) == 1 and 1 <= len(theirs.get(k, ())) <= 3]
     for x, a in enumerate(common):
         for b in common[x + 1:]:
@@ -901,9 +906,9 @@ def _exchanged(claim: str, cdoc, nears: list[str]) -> tuple[str, str] | None:
             skip_p = {k for i, j in theirs[a] + theirs[b] for k in range(i, j)}
             ca, cb = _contexts_of(cl, mine[a][0], skip_c), _contexts_of(cl, mine[b][0], skip_c)
             pa = [_contexts_of(pl, at, skip_p) for at in theirs[a]]
-            pb_ = [_contexts_of(pl, at, skip_p) for at in theirs[b]]
-            aa, ab = max(_fit(ca, p) for p in pa), max(_fit(ca, p) for p in pb_)
-            bb, ba = max(_fit(cb, p) for p in pb_), max(_fit(cb, p) for p in pa)
+            pb = [_contexts_of(pl, at, skip_p) for at in theirs[b]]
+            aa, ab = max(_fit(ca, p) for p in pa), max(_fit(ca, p) for p in pb)
+            bb, ba = max(_fit(cb, p) for p in pb), max(_fit(cb, p) for p in pa)
             if ab + ba >= aa + bb + EXCHANGE_MARGIN and ab > aa and ba > bb:
                 return " ".join(cw[slice(*mine[a][0])]), " ".join(cw[slice(*mine[b][0])])
     return None
@@ -1293,7 +1298,9 @@ def clear_caches() -> None:
     _docs.clear()
     _triples.clear()
     _folded.cache_clear()
+    _spans.cache_clear()
     _aligned.cache_clear()
+    _breaks.cache_clear()
     _indexed.cache_clear()
     _anchored.cache_clear()
 
