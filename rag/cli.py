@@ -139,7 +139,7 @@ def cmd_stats(args) -> int:
         print(json.dumps(s, indent=2, ensure_ascii=False))
         return 0
     print(f"index        {s['index']} ({s['version']})\n"
-          f"documents    {s['documents']}\n"
+          f"documents    {s['documents']}  (articles {s['articles']})\n"
           f"chunks       {s['chunks']}  (sentences {s['sentences']}, duplicates stored once {s['duplicates_dropped']})\n"
           f"embedder     {s['embedder']} ({s['dim']}-d)\n"
           f"index type   {s['index_type']}\n"

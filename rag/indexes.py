@@ -200,7 +200,9 @@ def remove_documents(names: list[str], index_dir: str | Path, *, embedder: Embed
 
 
 def index_stats(index_dir: str | Path) -> dict:
-    """Figures of the index at ``index_dir``: documents, chunks, sentences, embedder, index type,
+    """Figures of the index at ``index_dir``: documents (files ingested), articles (what citations
+    name: an archive page holding three articles counts three, any other document one), chunks,
+    sentences, embedder, index type,
     size on disk (bytes, live version), creation time and the documents with their chunk counts
     and the titles their articles are cited under.
     Raises :class:`~rag.store.IndexNotFoundError` when there is no index and
@@ -209,7 +211,8 @@ def index_stats(index_dir: str | Path) -> dict:
     if is_milvus(index_dir):
         store = _milvus(str(index_dir))
         st, docs = store.stats(), store.documents()
-        return {"index": str(index_dir), "version": st["version"], "documents": len(docs), "chunks": st["chunks"],
+        return {"index": str(index_dir), "version": st["version"], "documents": len(docs),
+                "articles": _articles(docs), "chunks": st["chunks"],
                 "sentences": st["sentences"], "embedder": st["embedder"], "dim": store.meta.get("dim"),
                 "index_type": st["vector_index"], "bytes_on_disk": None, "created": store.meta.get("created"), "duplicates_dropped": 0,
                 "sources": [{"source": d["source"], "title": d.get("title"), "chunks": d.get("chunks"),
@@ -226,12 +229,19 @@ def index_stats(index_dir: str | Path) -> dict:
     check_sizes(version, m, index_dir)
     size = sum(f.stat().st_size for f in version.rglob("*") if f.is_file())
     return {"index": str(index_dir), "version": version.name, "documents": len(m.get("sources", [])),
+            "articles": _articles(m.get("sources", [])),
             "chunks": m.get("count"), "sentences": m.get("sentences"), "embedder": m.get("embedder"),
             "dim": m.get("dim"), "index_type": m.get("index_type"), "bytes_on_disk": size,
             "created": m.get("created"), "duplicates_dropped": m.get("duplicates_dropped", 0),
             "sources": [{"source": s.get("source"), "title": s.get("title"), "chunks": s.get("chunks"),
                          "articles": s.get("articles", [])}
                         for s in m.get("sources", [])]}
+
+
+def _articles(sources: list[dict]) -> int:
+    """Articles in ``sources`` (manifest or Milvus document entries): the titles an archive page's
+    articles are cited under, or 1 for a document with none listed."""
+    return sum(max(1, len(s.get("articles") or [])) for s in sources)
 
 
 def list_indexes(root: str | Path) -> list[Path]:

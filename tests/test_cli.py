@@ -32,6 +32,16 @@ def test_ask_json_cites_gold_article(engine, index_root):
     assert plain.stdout.startswith("By September 2017, the Chinese government had **over 3,000** active"), plain.stdout
 
 
+def test_stats_counts_the_articles_of_the_bundled_archive_page(engine, index_root):
+    """The bundled corpus is one file holding three articles: `rag stats` says both."""
+    engine.ask("Who is Meng Hongwei?")  # the default index exists
+    r = rag("stats", env_root=index_root)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"^documents +1  \(articles 3\)$", r.stdout, re.M), r.stdout
+    d = json.loads(rag("stats", "--json", env_root=index_root).stdout)
+    assert (d["documents"], d["articles"], len(d["sources"][0]["articles"])) == (1, 3, 3)
+
+
 def test_reader_that_leaves_early_gets_no_traceback(engine, index_root):
     """`rag ask ... | head -0`: the pipe is closed before the answer is written."""
     p = subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", "Who is Meng Hongwei?"],

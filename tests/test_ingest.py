@@ -155,6 +155,8 @@ def test_remove_and_stats_from_the_command_line(built, embedder, capsys):
     assert rag_main(["stats", "--index", str(index_dir), "--json"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert (s["documents"], s["chunks"], s["embedder"]) == (5, report.chunks, embedder.name)
+    # the tag page keeps two of its three articles (Meng's is stored once, from its own page): 2 + 4 articles
+    assert s["articles"] == 6 and [len(x["articles"]) for x in s["sources"]] == [2, 1, 1, 1, 1]
     assert s["index_type"] == "IndexIDMap2(IndexFlatIP)" and s["bytes_on_disk"] > report.chunks * 384 * 4
     assert rag_main(["remove", "survey.docx", "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
