@@ -9,6 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PY=${PYTHON:-python3}
 MODE=${1:-}
+case "$MODE" in
+  ""|--test|--local) ;;
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; echo "usage: ./setup.sh [--test | --local]"; exit 0 ;;
+  *) echo "setup.sh: unknown option '$MODE' (usage: ./setup.sh [--test | --local])" >&2; exit 2 ;;
+esac
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 

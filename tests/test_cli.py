@@ -257,3 +257,16 @@ def test_check_passes_a_sound_index_and_names_a_flipped_byte(tmp_path, embedder,
     assert r.returncode == 1
     assert r.stderr.strip() == (f"rag: damaged: The index at {idx} is damaged: sent_vectors.npy: content differs from "
                                 f"what was written (sha256). Rebuild it with: rag ingest PATH... --index {idx} --rebuild")
+
+
+@pytest.mark.parametrize("arg, code, stream, text", [
+    ("--help", 0, "stdout", "usage: ./setup.sh [--test | --local]"),
+    ("--tset", 2, "stderr", "setup.sh: unknown option '--tset'"),
+])
+def test_setup_script_answers_help_and_refuses_unknown_options_without_installing(arg, code, stream, text):
+    """`./setup.sh --help` used to start the install; it now prints its usage, and a typo is refused."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    r = subprocess.run(["bash", os.path.join(root, "setup.sh"), arg], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, PYTHON="/nonexistent/python"))  # an install would fail on this
+    assert r.returncode == code and text in getattr(r, stream), (r.stdout, r.stderr)
+    assert "pip" not in r.stdout + r.stderr
