@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import logging
 import os
 import socket
 import sys
@@ -390,11 +391,32 @@ def error_line(e: BaseException, args=None) -> tuple[str, int]:
     return _one_line(f"unexpected {type(e).__name__}: {e}.") + debug + " Please report it.", 1
 
 
+class _StderrNotes(logging.Handler):
+    """Writes ``rag: MESSAGE`` to the current ``sys.stderr`` (looked up at each note, so a caller
+    that swaps the stream, as pytest does, still gets them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(f"rag: {record.getMessage()}", file=sys.stderr, flush=True)
+        except (OSError, ValueError):  # the reader of stderr left: the note is not worth failing for
+            pass
+
+
+def _say_progress() -> None:
+    """Print the library's INFO notes of slow one-time work (the first run's ONNX export and
+    index build, ~20 s) on stderr, so the first ``rag ask`` is not silent."""
+    log = logging.getLogger("rag")
+    if not any(isinstance(h, _StderrNotes) for h in log.handlers):
+        log.addHandler(_StderrNotes())
+        log.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rag`` console script; returns the exit status: 0 done, 1 failed (the
     disk, the system, a bug), 2 bad input or a damaged index, 130 interrupted, 141 the reader of
     the output left. A failure is one line on stderr; with ``--debug`` its traceback first."""
     args = build_parser().parse_args(argv)
+    _say_progress()
     try:
         return args.func(args)
     except KeyboardInterrupt:

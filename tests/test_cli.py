@@ -270,3 +270,15 @@ def test_setup_script_answers_help_and_refuses_unknown_options_without_installin
                        env=dict(os.environ, PYTHON="/nonexistent/python"))  # an install would fail on this
     assert r.returncode == code and text in getattr(r, stream), (r.stdout, r.stderr)
     assert "pip" not in r.stdout + r.stderr
+
+
+def test_first_ask_says_it_is_indexing_the_bundled_articles_and_the_second_is_quiet(engine, index_root, tmp_path):
+    """The first `rag ask` on a fresh index root builds the bundled index (~20 s with the model export):
+    it says so on stderr instead of sitting silent; the next run has nothing to build or say."""
+    models = str(index_root / ".models")  # the session's exported model: only the index is new here
+    first = rag("ask", "Who is Meng Hongwei?", env_root=tmp_path, RAG_MODEL_CACHE=models)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == f"rag: indexing the bundled articles into {tmp_path / 'default'}, once (about 20 s) ...\n"
+    assert "Meng" in first.stdout
+    again = rag("ask", "Who is Meng Hongwei?", env_root=tmp_path, RAG_MODEL_CACHE=models)
+    assert (again.returncode, again.stderr, again.stdout) == (0, "", first.stdout)
