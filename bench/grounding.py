@@ -28,6 +28,9 @@ Data (written for this check, tests/data/):
 - ``grounding_*_blind8.jsonl``: two true paraphrases for each of 96 more unused paragraphs (192),
   63 false claims weighted to swapped roles, moved attributes and subtle negations, and 42
   instruction records (31 planted, 11 benign), ``blind8_calibrate`` / ``blind8_held`` as blind5.
+- ``grounding_*_blind9.jsonl``: two true paraphrases for each of 94 more unused paragraphs (188),
+  62 subtle false claims (19 swapped roles, 16 negations, 9 moved attributes) and 44 instruction
+  records (34 planted, 10 benign), ``blind9_calibrate`` / ``blind9_held`` as blind5.
 
 Every ``grounding_claims*.jsonl`` / ``grounding_instructions*.jsonl`` is read; each split is
 reported, and all held halves pooled (``held_pooled``) and all calibration halves pooled.
