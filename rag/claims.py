@@ -74,7 +74,7 @@ _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits 
 #: A negation; "too slow to be practical" denies "practical" as "not" would.
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
                        r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|"
-                       r"lacked|lacking|yet to|too \w+ to)\b|n['’]t\b", re.I)
+                       r"lacked|lacking|yet to|too \w+ to|(?:the )?absence of)\b|n['’]t\b", re.I)
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -1002,12 +1002,14 @@ _AUX = {"do", "does", "did", "is", "are", "was", "were", "be", "been", "has", "h
 _NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\buntil\b)"
                         # a bound, not a denial: "no more than 0.2 people", "not later than 1950"
                         r"|\bno(?:t)?(?= (?:more|fewer|less|later|earlier|greater|higher|lower|larger|smaller|"
-                        r"older|younger|longer|shorter) than\b)", re.I)
+                        r"older|younger|longer|shorter) than\b)"
+                        # either way, no denial: "implemented with or without intermediate nodes"
+                        r"|(?<=\bwith or )without\b", re.I)
 
 
 def _affirmed(text: str) -> str:
     """``text`` without the negations that do not deny (:data:`_NOT_UNTIL`: "not ... until", "no
-    more than")."""
+    more than", "with or without")."""
     return _NOT_UNTIL.sub(" ", text)
 
 
@@ -1161,10 +1163,50 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("maximum", "minimum"), ("positive", "negative"), ("richer", "poorer"), ("cheaper", "dearer"),
             ("carry", "reject"), ("pass", "reject"), ("agree", "refuse"), ("accept", "refuse"),
             ("advantage", "drawback"), ("advantage", "disadvantage"), ("benefit", "drawback"),
-            ("begin", "stop"), ("start", "stop"), ("begin", "cease"), ("start", "cease"))
+            ("begin", "stop"), ("start", "stop"), ("begin", "cease"), ("start", "cease"),
+            ("large", "small"), ("largest", "smallest"), ("biggest", "smallest"), ("big", "small"),
+            ("highest", "lowest"), ("high", "low"), ("fast", "slow"), ("faster", "slower"),
+            ("fastest", "slowest"), ("early", "late"), ("earlier", "later"), ("earliest", "latest"),
+            ("oldest", "youngest"), ("older", "younger"), ("long", "short"), ("long", "brief"), ("longest", "shortest"), ("longer", "shorter"),
+            ("correct", "incorrect"), ("right", "wrong"), ("correct", "wrong"), ("right", "incorrect"),
+            ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"),
+            ("northeast", "southeast"), ("northwest", "southwest"), ("northeast", "northwest"),
+            ("southeast", "southwest"), ("northeastern", "southeastern"), ("northwestern", "southwestern"),
+            ("encourage", "discourage"), ("encourage", "deter"), ("like", "dislike"), ("trust", "distrust"),
+            ("northeastern", "northwestern"), ("southeastern", "southwestern"))
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
+#: Words of :data:`ANTONYMS` that mean the same: a passage with "incorrect ... but ... correct" has
+#: the claim's "right" as "correct", so "incorrect" is no opposite of it.
+_SYNONYM = {"right": "correct", "correct": "right", "wrong": "incorrect", "incorrect": "wrong"}
+
+
+#: An adjective that denies its subject: "where water power was unavailable" = "where there was no
+#: water power".
+_ABSENT = re.compile(r"\b(?:was|were|is|are|be|been|remains?|remained)\s+(?:unavailable|absent|missing|unknown|"
+                     r"lacking|nonexistent|non-existent)\b", re.I)
+
+
+_QUANTIFIERS = frozenset({"all", "every", "both", "each", "any", "only", "many", "most", "much"})
+
+
+def _absent_words(sentence: str) -> set[str]:
+    """Stems of the two words before each :data:`_ABSENT` of ``sentence`` (its subject: "water
+    power was unavailable" -> {"water", "power"}), auxiliaries and short words skipped."""
+    out = set()
+    for m in _ABSENT.finditer(sentence):
+        before = [w for w in _WORD.findall(fold(sentence[max(0, m.start() - 60):m.start()]))
+                  if w not in _AUX and len(w) >= 3]
+        out |= {stem(w) for w in before[-2:]}
+    return out
+
+
+def _bases(stems: set[str]) -> set[str]:
+    """``stems`` with the base of each irregular verb form among them (spaCy's verb exceptions):
+    "it is not known" denies what "nobody knows" does ({"known"} -> {"known", "know"})."""
+    exc = pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_exc").get("verb", {})
+    return stems | {stem(b) for w in stems for b in exc.get(w, ())}
 
 
 def _reach(sentence: str) -> set[str]:
@@ -1193,9 +1235,45 @@ def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
         for x, y in ((a, b), (b, a)):
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
             # the more rain" where the passage says "the more ..., the less rain")
-            if mine[x] > theirs[x] and theirs[y] > mine[y] and not (
+            if mine[x] > theirs[x] and theirs[y] > mine[y] and not theirs[_SYNONYM.get(x, "")] and not (
                     agrees and re.search(r"\b" + x + r"\b", agrees.lower())):
                 return x, y  # (unless the sentence the claim restates, ``agrees``, has the claim's word)
+    return None
+
+
+#: Negative prefixes: "dis", "un", "non" of any word ("discouraging" for "encouraged"), "in", "im",
+#: "il", "ir" of adjectives only ("incorrect", "illegal"; not "inform", "import").
+_NEG_PREFIX = ("dis", "un", "non")
+_ADJ_PREFIX = ("in", "im", "il", "ir")
+#: Bases whose prefixed word is no opposite: discover, display, dispose, disclose, discount ...
+_NOT_OPPOSED = frozenset({"cover", "play", "pos", "charg", "miss", "patch", "tract", "clos", "count", "cours",
+                          "pens", "solv", "card", "grac", "eas", "turb", "sect", "put", "cuss", "tinct",
+                          "trict", "band", "arm", "mantl", "tribut", "posit", "pers", "sent", "ting"})
+
+
+def _prefixed(cdoc, nearest: str) -> tuple[str, str] | None:
+    """``(the claim's word, the passage's opposite)`` when one of the two has a word that is the
+    other's word with a negative prefix (:data:`_NEG_PREFIX`, and :data:`_ADJ_PREFIX` for an
+    adjective): "encouraged" where ``nearest`` has "discouraging", "correct" for "incorrect".
+    Neither may have the other's form too, nor have it in a negation's reach ("not unlike"); the
+    base has four letters or more and is not one of :data:`_NOT_OPPOSED`. Else None."""
+    ndoc = _doc(nearest)
+    denied = _reach(nearest) | _reach(cdoc.text)
+
+    def words(doc):
+        return {stem(t.lower_): (t.text, t.pos_) for t in doc if t.is_alpha and len(t) >= 4}
+
+    mine, theirs = words(cdoc), words(ndoc)
+    for a, b, flip in ((mine, theirs, False), (theirs, mine, True)):
+        for w, (text, pos) in a.items():
+            if w in b or w in denied:
+                continue
+            for p in _NEG_PREFIX + (_ADJ_PREFIX if pos == "ADJ" else ()):
+                base = w[len(p):].lstrip("-")
+                if (w.startswith(p) and len(base) >= 4 and base not in _NOT_OPPOSED and base in b
+                        and base not in a and base not in denied):
+                    other = b[base][0]
+                    return (other, text) if flip else (text, other)
     return None
 
 
@@ -1780,8 +1858,16 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     negated = _negated_words(claim) if c_neg else set()
     agree = True
     if c_neg:  # what the claim negates must be negated in some sentence of the passage
-        agree = any(_NEGATION.search(_affirmed(x)) and (not negated or negated & (_negated_words(x) | _reach(x)))
+        agree = any((_NEGATION.search(_affirmed(x))
+                     and (not negated or _bases(negated) & _bases(_negated_words(x) | _reach(x))))
+                    or (negated and negated & _absent_words(x))
                     for x in (sentences if sentences is not None else split_passage(passage)))
+        if not agree and nears and _NEGATION.search(_affirmed(nears[0])):
+            # the sentence it restates denies too, in other words: "must not be out of proportion"
+            # for "must not be disproportionate" (none of the claim's denied words is in it)
+            said = {stem(w) for w in _WORD.findall(fold(nears[0]))}
+            content = {w for w in negated if len(w) >= 3} - _QUANTIFIERS  # "not all of" denies a quantity
+            agree = bool(content) and not content & said
     if agree:  # what it affirms (out of its negations' reach) the sentence most like it must not negate
         # (a claim that also negates something is held to the verb each negation of the
         # sentence denies: the claim negates "representatives" and affirms "cut", the passage
@@ -1801,7 +1887,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
             reasons.append("the passage states it with a negation")
         else:
             opposite = _antonym(cdoc, nears[0]) or (
-                _antonym(cdoc, nears[1], agrees=nears[0]) if len(nears) > 1 else None)
+                _antonym(cdoc, nears[1], agrees=nears[0]) if len(nears) > 1 else None) or _prefixed(cdoc, nears[0])
             if opposite:
                 reasons.append(f"the passage says {opposite[1]}, not {opposite[0]}")
     else:

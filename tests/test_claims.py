@@ -924,3 +924,53 @@ def test_a_denial_ends_where_a_modal_opens_another_predicate():
               "and the ones that are not cut must be younger than the fault.")
     assert _check("Faults are younger than the rocks they cut.", faults) == []
     assert _check("Faults are younger than the rocks they cut, as Charles Lyell showed.", faults) != []
+
+
+def test_size_speed_and_compass_opposites_are_caught_and_a_synonym_of_the_claim_word_kept():
+    """"smallest" where the passage says "largest", "southeastern" for "southwestern", "encouraged" for
+    "discouraging"; "right" is no opposite of "incorrect" where the passage also says "correct"."""
+    monument = "The monument by Kućma was erected in memory of the largest insurrection of World War II."
+    assert _check("Kućma's monument commemorates the smallest insurrection of World War II.", monument) != []
+    assert _check("Kućma's monument commemorates the biggest insurrection of World War II.", monument) == []
+    drought = "The 2010 drought had three epicenters, whereas in 2005 the drought was focused on the southwestern part."
+    assert _check("In 2005 the drought was focused on the southeastern part.", drought) != []
+    assert _check("In 2005 the drought was concentrated in the southwestern part.", drought) == []
+    edict = "The Edict protected Catholic interests by discouraging the founding of new Protestant churches."
+    assert _check("The Edict encouraged the founding of new Protestant churches.", edict) != []
+    assert _check("The Edict discouraged the founding of new Protestant churches.", edict) == []
+    tesla = ("Tesla was incorrect in his assumption that radio waves would penetrate water, but Girardeau noted that "
+             "Tesla's speculation that a very strong signal would be needed was correct.")
+    assert _check("Girardeau noted that Tesla was right that a very strong signal would be needed.", tesla) == []
+
+
+def test_a_word_with_a_negative_prefix_is_the_opposite_of_its_base():
+    """"consistent" for "inconsistent", "popular" for "unpopular", "approved" for "disapproved"; a
+    prefix that makes another word ("covered" vs "discovered") is not read as an opposite."""
+    cases = [("The results were inconsistent with the theory.", "The results were consistent with the theory."),
+             ("The treaty was unpopular among farmers.", "The treaty was popular among farmers."),
+             ("The committee disapproved the plan in May.", "The committee approved the plan in May.")]
+    for passage, claim in cases:
+        assert _check(claim, passage) != [], claim
+        assert _check(passage, passage) == []
+    assert "opposite" not in " ".join(_check("He discovered the island in 1492.", "He covered the island in 1492."))
+
+
+def test_denials_in_other_words_agree_and_with_or_without_denies_nothing():
+    """"Nobody yet knows" = "it is not known"; "lacking census figures" = "in the absence of census
+    figures"; "no water power" = "water power was unavailable"; "must not be out of proportion" =
+    "must not be disproportionate"; "with or without intermediate nodes" does not deny them. The claim
+    that denies what the passage states plainly is still removed."""
+    known = "Similarly, it is not known if L is strictly contained in P or equal to P."
+    assert _check("Nobody yet knows whether L is strictly contained in P or equal to it.", known) == []
+    census = ("In the absence of census figures, historians propose a population of 4 to 7 million in 1300.")
+    assert _check("Lacking census figures, historians estimate the population in 1300 at 4 to 7 million.", census) == []
+    steam = "The steam engine allowed factories to locate where water power was unavailable."
+    assert _check("The steam engine let factories be built where there was no water power.", steam) == []
+    assert _check("The steam engine let factories be built where there was no coal.", steam) != []
+    measures = ("The least onerous measure must be adopted, and any disadvantage caused must not be "
+                "disproportionate to the aims pursued.")
+    assert _check("Any resulting disadvantage must not be out of proportion to the aims pursued.", measures) == []
+    nodes = ("Packets are forwarded by intermediate nodes using first-in, first-out buffering. Packet mode "
+             "communication may be implemented with or without intermediate forwarding nodes.")
+    assert _check("Intermediate nodes forward packets using first-in, first-out buffering.", nodes) == []
+    assert _check("Intermediate nodes do not forward packets.", nodes) != []
