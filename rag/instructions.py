@@ -55,8 +55,9 @@ MIN_SIMILARITY = 0.53
 
 _AI = (r"(?:(?:virtual|digital|voice|smart|automated|ai|artificial) (?:assistants?|helpers?|agents?)|ai|a\.i\.|assistants?|chat ?bots?|chatgpt|gpt(?:-\d)?|claude|gemini|copilot|siri|alexa|llms?|(?:large )?"
        r"language models?|models?|bots?|agents?|helpers?|crawlers?|scrapers?|summari[sz]ers?|(?:automated|ai|"
-       r"machine) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?)|(?:summari[sz]ation|"
-       r"answer|chat) (?:systems?|engines?|tools?|services?|software)|(?:systems?|tools?|software|programs?|services?|"
+       r"machine|machine-learning|generative) (?:readers?|systems?|tools?|agents?|helpers?|summari[sz]ers?|assistants?|programs?|"
+       r"models?)|(?:summari[sz]ation|summari[sz]ing|answer|answering|chat|search|retrieval) (?:systems?|engines?|tools?|"
+       r"services?|software|models?|bots?|assistants?)|(?:systems?|tools?|software|programs?|services?|"
        r"engines?|applications?|apps?) (?:that|which) (?:automatically )?(?:summari[sz]e|index|crawl|ingest)s?)")
 _COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also |not |never |instead )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
 _SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
@@ -108,7 +109,7 @@ RULES = re.compile(
     r"|\b(?:reply|respond|answer) (?:only |solely |exclusively )?with\b"
     r"|\byour (?:answers?|reply|replies|responses?|output|summary)\b"
     r"|^\W{0,3}(?:dear |hey )?(?:ai|llms?|language models?|chat ?bots?|assistants?|bots?|models?|gpt|automated \w+)"
-    r"(?: \w+){0,2}\s*:"
+    r"(?: \w+){0,3}\s*:"
     r"|\[\[|\{\{|<\s*meta\b[^>]*\b(?:ai|bot|llm|assistant|instruction)|\bp\.?\s?s\.? (?:for|to) "  # markup, postscripts
     r"|^\W{0,3}#{1,6}\s*(?:system|assistant|instructions?|ai)\b"
     r"|\b(?:notice|note|message|instructions?|directive|memo|reminder|warning|request) (?:to|for) (?:all |any |the )?"
