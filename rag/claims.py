@@ -861,8 +861,8 @@ def _fit(a: dict[str, float], b: dict[str, float]) -> float:
 
 def _things(words: tuple[str, ...], low: tuple[str, ...], breaks: frozenset[int]) -> dict[str, list[tuple[int, int]]]:
     """``{key: [(start, end), ...]}``: the names (two letters or more; key: their folded words) and
-    the lower-case words of five letters or more, no stop or number words (key: "~" and the stem),
-    of an aligned text (:func:`_aligned`; ``breaks`` from :func:`_breaks`)."""
+    the lower-case words of five letters or more (or a sentence's capitalised first word that is no
+    name), no stop or number words (key: "~" and the stem), of an aligned text (:func:`_aligned`; ``breaks`` from :func:`_breaks`)."""
     out: dict[str, list[tuple[int, int]]] = {}
     used: set[int] = set()
     for i, j, k in _value_runs(words, low, breaks):
@@ -870,7 +870,8 @@ def _things(words: tuple[str, ...], low: tuple[str, ...], breaks: frozenset[int]
             out.setdefault(" ".join(low[i:j]), []).append((i, j))
             used.update(range(i, j))
     for i, w in enumerate(low):
-        if (i not in used and len(w) >= 5 and w not in _STOP and w.isalpha() and words[i][:1].islower()
+        if (i not in used and len(w) >= 5 and w not in _STOP and w.isalpha()
+                and (words[i][:1].islower() or i == 0 or low[i - 1] == "|")  # or a sentence's first word
                 and w not in _NUMBER_WORDS and w not in _ORDINAL_WORDS):
             out.setdefault("~" + stem(w), []).append((i, i + 1))
     return out

@@ -978,3 +978,17 @@ def test_denials_in_other_words_agree_and_with_or_without_denies_nothing():
              "communication may be implemented with or without intermediate forwarding nodes.")
     assert _check("Intermediate nodes forward packets using first-in, first-out buffering.", nodes) == []
     assert _check("Intermediate nodes do not forward packets.", nodes) != []
+
+
+def test_things_exchanged_include_a_sentence_first_word():
+    """"Respiration and decay release oxygen ..., while photosynthesis removes it" reverses the passage,
+    whose sentence begins with "Photosynthesis": a capitalised first word is a thing that can change
+    places. The faithful reordering is kept."""
+    oxygen = ("Photosynthesis releases oxygen into the atmosphere, while respiration and decay remove it from the "
+              "atmosphere. The main driving factor of the oxygen cycle is photosynthesis.")
+    sents = split_passage(oxygen)
+    said = check_claim("Respiration and decay release oxygen into the atmosphere, while photosynthesis removes it.",
+                       oxygen, nearest=sents, sentences=sents)
+    assert any("exchanged" in r for r in said), said
+    assert check_claim("Respiration and decay remove oxygen from the atmosphere, while photosynthesis releases it.",
+                       oxygen, nearest=sents, sentences=sents) == []
