@@ -581,11 +581,14 @@ def _breaks(text: str) -> frozenset[int]:
 
 @lru_cache(maxsize=4096)
 def _indexed(text: str) -> tuple[dict[int, tuple[int, str]], dict[str, list[int]]]:
-    """``({start: (end, kind)} of :func:`_value_runs`, {folded word: its positions})`` of ``text``."""
+    """``({start: (end, kind)} of :func:`_value_runs`, {folded word: its positions})`` of ``text``;
+    a word whose stem differs from it is listed under "~" and its stem too."""
     words, low = _aligned(text)
     at: dict[str, list[int]] = {}
     for i, w in enumerate(low):
         at.setdefault(w, []).append(i)
+        if stem(w) != w:
+            at.setdefault("~" + stem(w), []).append(i)  # "~headquarter" for "headquarters"
     return {i: (j, k) for i, j, k in _value_runs(words, low, _breaks(text))}, at
 
 
@@ -734,6 +737,11 @@ _PEOPLE = frozenset({"people", "residents", "inhabitants", "persons", "citizens"
                      "locals", "dwellers"})
 
 
+def _same_stems(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """The two word sequences are the same up to their stems (:func:`rag.text.stem`)."""
+    return len(a) == len(b) and all(x == y or stem(x) == stem(y) for x, y in zip(a, b))
+
+
 def _substituted(claim: str, nears: list[str], passage: str | None = None,
                  nouns: frozenset[str] = frozenset()) -> tuple[str, str, bool] | None:
     """``(the claim's words, the passage's, exchanged)`` when the claim writes a value (number, ordinal or
@@ -767,13 +775,13 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 # Hall in the"), the value being where that named thing is
             spans, plain = [], []
             for pw, pl, p_runs, at in sents:
-                for j in at.get(left[0], ()):
-                    if pl[j:j + len(left)] != left:
+                for j in sorted({*at.get(left[0], ()), *at.get("~" + stem(left[0]), ())}):
+                    if not _same_stems(pl[j:j + len(left)], left):  # "headquarters in" for "headquartered in"
                         continue
                     s = j + len(left)
                     if right:
                         ends = [e for e in range(s + 1, min(s + 5, len(pl) - len(right) + 1))
-                                if pl[e:e + len(right)] == right]
+                                if _same_stems(pl[e:e + len(right)], right)]
                     else:  # the claim's last words: the value the sentence writes after the same words
                         ends = [p_runs[s][0]] if s in p_runs and p_runs[s][1] == kind else []
                         if not ends and s < len(pl):  # or a plain word there ("in the nation" for "in the US")
@@ -912,6 +920,46 @@ def _exchanged(claim: str, cdoc, nears: list[str]) -> tuple[str, str] | None:
             bb, ba = max(_fit(cb, p) for p in pb), max(_fit(cb, p) for p in pa)
             if ab + ba >= aa + bb + EXCHANGE_MARGIN and ab > aa and ba > bb:
                 return " ".join(cw[slice(*mine[a][0])]), " ".join(cw[slice(*mine[b][0])])
+    return None
+
+
+def _placed_pairs(text: str) -> list[tuple[str, str]]:
+    """``(name, place)`` for each name of ``text`` followed at once by "in" or "at" (and "the") and
+    another name: "St Peter's School in Cambridge", "the Grand Annual Steeplechase at Warrnambool";
+    both as written, a possessive joined into its name ("St Peter s School")."""
+    words, low = _aligned(text)
+    runs = {i: (j, k) for i, j, k in _value_runs(words, low, _breaks(text)) if k == "name"}
+    ends = {j: i for i, (j, _) in runs.items()}
+    out = []
+    for i, (j, _) in runs.items():
+        if j >= len(low) or low[j] not in ("in", "at"):
+            continue
+        at = j + 2 if j + 1 < len(low) and low[j + 1] == "the" else j + 1
+        start = i
+        while start >= 2 and low[start - 1] == "s" and start - 1 in ends:  # "St Peter 's School"
+            start = ends[start - 1]
+        if at in runs:
+            out.append((" ".join(words[start:j]), " ".join(words[at:runs[at][0]])))
+    return out
+
+
+def _misplaced(claim: str, nearest: str) -> tuple[str, str, str] | None:
+    """``(a name, the place the passage gives it, the place the claim gives it)`` when ``nearest``
+    (the passage sentence most like the claim) lists names each with its place
+    (:func:`_placed_pairs`) and the claim names one of them with another one's place and not its
+    own: "St Peter's School ... is located in Hamilton" where the sentence lists "St Paul's
+    Collegiate School in Hamilton, St Peter's School in Cambridge". Else None."""
+    pairs = _placed_pairs(nearest)
+    if len(pairs) < 2:
+        return None
+    hay = " " + " ".join(_aligned(claim)[0]) + " "  # as written: a name is capitalised
+    has = lambda x: f" {x} " in hay
+    for name, place in pairs:
+        if not has(name) or has(place):
+            continue
+        for other, there in pairs:
+            if other != name and there != place and has(there) and not has(other):
+                return re.sub(r" s\b", "'s", name), place, there  # "St Peter's School" as written
     return None
 
 
@@ -1854,6 +1902,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                 if swapped:
                     reasons.append(f"the passage says of {swapped[1]} what the claim says of {swapped[0]}, "
                                    "and the reverse: the two are exchanged")
+                else:
+                    placed = _misplaced(claim, nears[0])
+                    if placed:
+                        reasons.append(f"the passage puts {placed[0]} in {placed[1]}, not {placed[2]}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
     negated = _negated_words(claim) if c_neg else set()
