@@ -923,6 +923,21 @@ def _exchanged(claim: str, cdoc, nears: list[str]) -> tuple[str, str] | None:
     return None
 
 
+#: Prepositions and adverbs the tagger may call a proper noun when they open a sentence ("Outside
+#: Europe, ..."); spaCy's stop words are added in :func:`_function_word`.
+_OPENERS = frozenset({"outside", "inside", "despite", "unlike", "during", "following", "according", "within",
+                      "throughout", "among", "amid", "along", "behind", "below", "beneath", "beside", "near",
+                      "toward", "towards", "upon", "via", "like", "aside", "apart", "instead", "today",
+                      "meanwhile", "initially", "originally", "eventually", "ultimately", "historically"})
+
+
+def _function_word(word: str) -> bool:
+    """``word`` (lower case) is a preposition, adverb or other function word, never a name alone."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # lazy: with the pipeline that needs it
+
+    return word in _OPENERS or word in STOP_WORDS
+
+
 def _placed_pairs(text: str) -> list[tuple[str, str]]:
     """``(name, place)`` for each name of ``text`` followed at once by "in" or "at" (and "the") and
     another name: "St Peter's School in Cambridge", "the Grand Annual Steeplechase at Warrnambool";
@@ -1882,7 +1897,8 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     for t in cdoc:
         if (t.pos_ == "PROPN" and t.text[:1].isupper() and len(t.text) >= 3
                 and t.text.lower().rstrip(".") not in _MONTHS and t.text.lower() not in _ORDINAL_WORDS
-                and t.text not in _ROMAN and not _named_in(t.text, hay)
+                and t.text not in _ROMAN and not (t.is_sent_start and _function_word(t.lower_))
+                and not _named_in(t.text, hay)
                 and not _acronym_in(t.text, title + "\n" + passage)
                 and not any(t.text in r for r in reasons)):
             reasons.append(f"the passage does not name {t.text}")

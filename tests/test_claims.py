@@ -1012,3 +1012,13 @@ def test_a_listed_name_given_another_listed_place_is_caught():
     assert "the passage gives Warsaw, not Frankfurt" in said, said
     assert check_claim("Frontex, the EU's agency for external border security, is headquartered in Warsaw.",
                        frontex, nearest=sents, sentences=sents) == []
+
+
+def test_a_sentence_opening_preposition_is_no_name_but_an_unknown_opening_name_is():
+    """"Outside Europe, ..." (the tagger calls "Outside" a proper noun there) is no name the passage
+    must give; "Calvin spread ..." opening the sentence still is."""
+    huguenots = "They also spread beyond Europe to the Dutch Cape Colony in South Africa and the Caribbean."
+    assert _check("Outside Europe, they spread to the Dutch Cape Colony in South Africa and the Caribbean.",
+                  huguenots) == []
+    assert "the passage does not name Calvin" in _check(
+        "Calvin spread beyond Europe to the Dutch Cape Colony in South Africa and the Caribbean.", huguenots)
