@@ -978,6 +978,53 @@ def _misplaced(claim: str, nearest: str) -> tuple[str, str, str] | None:
     return None
 
 
+#: Where a list of named items starts: after a colon, or "include", "including", "such as".
+_LIST_START = re.compile(r"[:;]|\b(?:includ\w*|such as|among them)\b", re.I)
+
+
+def _listed_attribute(claim: str, nearest: str) -> tuple[str, str, str] | None:
+    """``(the claim's name, the words it borrows, the name they describe)`` when ``nearest`` (the
+    passage sentence most like the claim) lists three or more named items, each its description and
+    then its name ("engineer and inventor of the steam turbine Sir Charles Parsons, inventor of the
+    incandescent light bulb Sir Joseph Swan, ..."), and the claim gives one item's name two or more
+    content words of another item's description that its own lacks ("Sir Charles Parsons ...
+    invented the incandescent light bulb"). Else None."""
+    start = _LIST_START.search(nearest)
+    if not start:
+        return None
+    items = []
+    for part in re.split(r"[,;]", nearest[start.end():]):
+        words, low = _aligned(part)
+        runs = [(i, j) for i, j, k in _value_runs(words, low, _breaks(part)) if k == "name"]
+        if not runs or runs[-1][1] != len(words):
+            continue
+        i = runs[-1][0]
+        for a, b in reversed(runs[:-1]):  # "Lothar von Arnauld de la Perière": particles join a name
+            if all(w in _NAME_PARTICLES for w in low[b:i]) and b <= i:
+                i = a
+            else:
+                break
+        if len(words) - i < 2:
+            continue  # an item that ends in a name of two words or more
+        keep = [k for k in range(i) if len(low[k]) >= 4 and low[k] not in _STOP]
+        items.append((" ".join(words[i:]), {stem(low[k]) for k in keep}, [(stem(low[k]), words[k]) for k in keep]))
+    if len(items) < 3:
+        return None
+    cw, cl = _aligned(claim)
+    hay = " " + " ".join(cw) + " "
+    mine = [x for x in items if f" {x[0]} " in hay]
+    if len(mine) != 1:
+        return None
+    name, own, _ = mine[0]
+    named = {stem(w) for w in fold(name).split()}
+    stems = {stem(w) for w in cl if len(w) >= 4 and w not in _STOP} - own - named
+    for other, desc, words in items:
+        borrowed = stems & desc
+        if other != name and len(borrowed) >= 2 and f" {other} " not in hay:
+            return name, " ".join(w for st, w in words if st in borrowed), other
+    return None
+
+
 def _misbound(claim: str, nearest: str) -> tuple[str, str] | None:
     """``(the claim's words, the passage's)`` when the passage sentence most like the claim
     (``nearest``) ties another ordinal to the thing the claim ranks ("the second Doctor
@@ -1922,6 +1969,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                     placed = _misplaced(claim, nears[0])
                     if placed:
                         reasons.append(f"the passage puts {placed[0]} in {placed[1]}, not {placed[2]}")
+                    else:
+                        given = _listed_attribute(claim, nears[0])
+                        if given:
+                            reasons.append(f"the passage says {given[1]} of {given[2]}, not of {given[0]}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
     negated = _negated_words(claim) if c_neg else set()

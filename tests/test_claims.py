@@ -1022,3 +1022,17 @@ def test_a_sentence_opening_preposition_is_no_name_but_an_unknown_opening_name_i
                   huguenots) == []
     assert "the passage does not name Calvin" in _check(
         "Calvin spread beyond Europe to the Dutch Cape Colony in South Africa and the Caribbean.", huguenots)
+
+
+def test_a_description_borrowed_from_another_listed_name_is_caught():
+    """A sentence lists people, each its description then its name: the claim that gives one of them
+    another's description ("Parsons ... invented the incandescent light bulb", Swan's) is removed;
+    the claim with his own ("the steam turbine") is kept."""
+    newcastle = ("Other notable people associated with Newcastle include: engineer and industrialist Lord "
+                 "Armstrong, engineer and inventor of the steam turbine Sir Charles Parsons, inventor of the "
+                 "incandescent light bulb Sir Joseph Swan, and modernist poet Basil Bunting.")
+    said = _check("Sir Charles Parsons, one of the notable people associated with Newcastle, invented the "
+                  "incandescent light bulb.", newcastle)
+    assert "the passage says incandescent light bulb of Sir Joseph Swan, not of Sir Charles Parsons" in said, said
+    assert _check("Sir Charles Parsons, one of the notable people associated with Newcastle, invented the "
+                  "steam turbine.", newcastle) == []
