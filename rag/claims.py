@@ -938,46 +938,6 @@ def _function_word(word: str) -> bool:
     return word in _OPENERS or word in STOP_WORDS
 
 
-def _placed_pairs(text: str) -> list[tuple[str, str]]:
-    """``(name, place)`` for each name of ``text`` followed at once by "in" or "at" (and "the") and
-    another name: "St Peter's School in Cambridge", "the Grand Annual Steeplechase at Warrnambool";
-    both as written, a possessive joined into its name ("St Peter s School")."""
-    words, low = _aligned(text)
-    runs = {i: (j, k) for i, j, k in _value_runs(words, low, _breaks(text)) if k == "name"}
-    ends = {j: i for i, (j, _) in runs.items()}
-    out = []
-    for i, (j, _) in runs.items():
-        if j >= len(low) or low[j] not in ("in", "at"):
-            continue
-        at = j + 2 if j + 1 < len(low) and low[j + 1] == "the" else j + 1
-        start = i
-        while start >= 2 and low[start - 1] == "s" and start - 1 in ends:  # "St Peter 's School"
-            start = ends[start - 1]
-        if at in runs:
-            out.append((" ".join(words[start:j]), " ".join(words[at:runs[at][0]])))
-    return out
-
-
-def _misplaced(claim: str, nearest: str) -> tuple[str, str, str] | None:
-    """``(a name, the place the passage gives it, the place the claim gives it)`` when ``nearest``
-    (the passage sentence most like the claim) lists names each with its place
-    (:func:`_placed_pairs`) and the claim names one of them with another one's place and not its
-    own: "St Peter's School ... is located in Hamilton" where the sentence lists "St Paul's
-    Collegiate School in Hamilton, St Peter's School in Cambridge". Else None."""
-    pairs = _placed_pairs(nearest)
-    if len(pairs) < 2:
-        return None
-    hay = " " + " ".join(_aligned(claim)[0]) + " "  # as written: a name is capitalised
-    has = lambda x: f" {x} " in hay
-    for name, place in pairs:
-        if not has(name) or has(place):
-            continue
-        for other, there in pairs:
-            if other != name and there != place and has(there) and not has(other):
-                return re.sub(r" s\b", "'s", name), place, there  # "St Peter's School" as written
-    return None
-
-
 #: Where a list of named items starts: after a colon, or "include", "including", "such as".
 _LIST_START = re.compile(r"[:;]|\b(?:includ\w*|such as|among them)\b", re.I)
 
@@ -1966,13 +1926,9 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                     reasons.append(f"the passage says of {swapped[1]} what the claim says of {swapped[0]}, "
                                    "and the reverse: the two are exchanged")
                 else:
-                    placed = _misplaced(claim, nears[0])
-                    if placed:
-                        reasons.append(f"the passage puts {placed[0]} in {placed[1]}, not {placed[2]}")
-                    else:
-                        given = _listed_attribute(claim, nears[0])
-                        if given:
-                            reasons.append(f"the passage says {given[1]} of {given[2]}, not of {given[0]}")
+                    given = _listed_attribute(claim, nears[0])
+                    if given:
+                        reasons.append(f"the passage says {given[1]} of {given[2]}, not of {given[0]}")
     # polarity
     c_neg = bool(_NEGATION.search(_affirmed(claim)))
     negated = _negated_words(claim) if c_neg else set()

@@ -994,16 +994,9 @@ def test_things_exchanged_include_a_sentence_first_word():
                        oxygen, nearest=sents, sentences=sents) == []
 
 
-def test_a_listed_name_given_another_listed_place_is_caught():
-    """A sentence lists names each with its place ("St Paul's Collegiate School in Hamilton, St Peter's
-    School in Cambridge"): the claim that gives one the other's place is removed, the one that gives
-    its own is kept; "headquartered in Frankfurt" for "has its headquarters in Warsaw" (the passage's
-    Frankfurt being elsewhere) is caught by the same words around the value, up to their stems."""
-    schools = ("Private schools are often Anglican, such as King's College in Auckland, St Paul's Collegiate "
-               "School in Hamilton, St Peter's School in Cambridge and Samuel Marsden Collegiate School in Wellington.")
-    said = _check("St Peter's School, one of the Anglican private schools, is located in Hamilton.", schools)
-    assert "the passage puts St Peter's School in Cambridge, not Hamilton" in said, said
-    assert _check("St Peter's School, one of the Anglican private schools, is located in Cambridge.", schools) == []
+def test_a_place_worded_with_another_form_of_the_same_words_is_caught():
+    """"headquartered in Frankfurt" for "has its headquarters in Warsaw" (the passage's Frankfurt being
+    elsewhere) is caught: the words around the value match up to their stems."""
     frontex = ("Frontex, the European Union agency for external border security, has its headquarters in Warsaw. "
                "Warsaw, together with Frankfurt and London, is one of the cities with the most skyscrapers in the EU.")
     sents = split_passage(frontex)
