@@ -1276,8 +1276,14 @@ def _absent_words(sentence: str) -> set[str]:
 def _bases(stems: set[str]) -> set[str]:
     """``stems`` with the base of each irregular verb form among them (spaCy's verb exceptions):
     "it is not known" denies what "nobody knows" does ({"known"} -> {"known", "know"})."""
-    exc = pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_exc").get("verb", {})
+    exc = _verb_exceptions()
     return stems | {stem(b) for w in stems for b in exc.get(w, ())}
+
+
+@lru_cache(maxsize=1)
+def _verb_exceptions() -> dict:
+    """spaCy's irregular verb forms: ``{"known": ["know"], ...}``."""
+    return pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_exc").get("verb", {})
 
 
 def _reach(sentence: str) -> set[str]:
