@@ -960,14 +960,14 @@ def _listed_attribute(claim: str, nearest: str) -> tuple[str, str, str] | None:
             continue
         i = runs[-1][0]
         for a, b in reversed(runs[:-1]):  # "Lothar von Arnauld de la Perière": particles join a name
-            if all(w in _NAME_PARTICLES for w in low[b:i]) and b <= i:
+            if all(w in _NAME_PARTICLES for w in low[b:i]):
                 i = a
             else:
                 break
         if len(words) - i < 2:
             continue  # an item that ends in a name of two words or more
-        keep = [k for k in range(i) if len(low[k]) >= 4 and low[k] not in _STOP]
-        items.append((" ".join(words[i:]), {stem(low[k]) for k in keep}, [(stem(low[k]), words[k]) for k in keep]))
+        items.append((" ".join(words[i:]), [(stem(low[k]), words[k]) for k in range(i)
+                                             if len(low[k]) >= 4 and low[k] not in _STOP]))
     if len(items) < 3:
         return None
     cw, cl = _aligned(claim)
@@ -975,11 +975,11 @@ def _listed_attribute(claim: str, nearest: str) -> tuple[str, str, str] | None:
     mine = [x for x in items if f" {x[0]} " in hay]
     if len(mine) != 1:
         return None
-    name, own, _ = mine[0]
+    name, own = mine[0]
     named = {stem(w) for w in fold(name).split()}
-    stems = {stem(w) for w in cl if len(w) >= 4 and w not in _STOP} - own - named
-    for other, desc, words in items:
-        borrowed = stems & desc
+    stems = {stem(w) for w in cl if len(w) >= 4 and w not in _STOP} - {st for st, _ in own} - named
+    for other, words in items:
+        borrowed = stems & {st for st, _ in words}
         if other != name and len(borrowed) >= 2 and f" {other} " not in hay:
             return name, " ".join(w for st, w in words if st in borrowed), other
     return None
@@ -1238,13 +1238,14 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("large", "small"), ("largest", "smallest"), ("biggest", "smallest"), ("big", "small"),
             ("highest", "lowest"), ("high", "low"), ("fast", "slow"), ("faster", "slower"),
             ("fastest", "slowest"), ("early", "late"), ("earlier", "later"), ("earliest", "latest"),
-            ("oldest", "youngest"), ("older", "younger"), ("long", "short"), ("long", "brief"), ("longest", "shortest"), ("longer", "shorter"),
+            ("oldest", "youngest"), ("older", "younger"), ("long", "short"), ("long", "brief"),
+            ("longest", "shortest"), ("longer", "shorter"),
             ("correct", "incorrect"), ("right", "wrong"), ("correct", "wrong"), ("right", "incorrect"),
             ("north", "south"), ("east", "west"), ("northern", "southern"), ("eastern", "western"),
             ("northeast", "southeast"), ("northwest", "southwest"), ("northeast", "northwest"),
             ("southeast", "southwest"), ("northeastern", "southeastern"), ("northwestern", "southwestern"),
-            ("encourage", "discourage"), ("encourage", "deter"), ("like", "dislike"), ("trust", "distrust"),
-            ("northeastern", "northwestern"), ("southeastern", "southwestern"))
+            ("northeastern", "northwestern"), ("southeastern", "southwestern"),
+            ("encourage", "discourage"), ("encourage", "deter"), ("like", "dislike"), ("trust", "distrust"))
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
@@ -1318,8 +1319,8 @@ def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
     return None
 
 
-#: Negative prefixes: "dis", "un", "non" of any word ("discouraging" for "encouraged"), "in", "im",
-#: "il", "ir" of adjectives only ("incorrect", "illegal"; not "inform", "import").
+#: Negative prefixes: "dis", "un", "non" of any word ("disapproved" for "approved", "unpopular"),
+#: "in", "im", "il", "ir" of adjectives only ("incorrect", "illegal"; not "inform", "import").
 _NEG_PREFIX = ("dis", "un", "non")
 _ADJ_PREFIX = ("in", "im", "il", "ir")
 #: Bases whose prefixed word is no opposite: discover, display, dispose, disclose, discount ...
@@ -1331,7 +1332,7 @@ _NOT_OPPOSED = frozenset({"cover", "play", "pos", "charg", "miss", "patch", "tra
 def _prefixed(cdoc, nearest: str) -> tuple[str, str] | None:
     """``(the claim's word, the passage's opposite)`` when one of the two has a word that is the
     other's word with a negative prefix (:data:`_NEG_PREFIX`, and :data:`_ADJ_PREFIX` for an
-    adjective): "encouraged" where ``nearest`` has "discouraging", "correct" for "incorrect".
+    adjective): "approved" where ``nearest`` has "disapproved", "consistent" for "inconsistent".
     Neither may have the other's form too, nor have it in a negation's reach ("not unlike"); the
     base has four letters or more and is not one of :data:`_NOT_OPPOSED`. Else None."""
     ndoc = _doc(nearest)
@@ -1940,8 +1941,9 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     negated = _negated_words(claim) if c_neg else set()
     agree = True
     if c_neg:  # what the claim negates must be negated in some sentence of the passage
+        denied = _bases(negated)
         agree = any((_NEGATION.search(_affirmed(x))
-                     and (not negated or _bases(negated) & _bases(_negated_words(x) | _reach(x))))
+                     and (not negated or denied & _bases(_negated_words(x) | _reach(x))))
                     or (negated and negated & _absent_words(x))
                     for x in (sentences if sentences is not None else split_passage(passage)))
         if not agree and nears and _NEGATION.search(_affirmed(nears[0])):

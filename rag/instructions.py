@@ -147,11 +147,11 @@ OPENING_COMMAND = re.compile(
     r"|(?:tell|inform|remind|assure|warn)\s+(?:the |any |all |your |every )?(?:users?|readers?|people|them|anyone|"
     r"everyone|whoever|visitors?|customers?)\b)", re.IGNORECASE)
 
-#: An instruction whose content is the sentence before it ("Please make sure to say that.").
 #: A sentence that opens by telling its reader what to do ("You must report ...", "When asked,
 #: ..."): next to an instruction, it goes on with it.
 _YOU_MUST = re.compile(r"^\W{0,2}(?:when\b|you (?:must|should|need to|have to|are to|will need to|are required to)\b)",
                        re.IGNORECASE)
+#: An instruction whose content is the sentence before it ("Please make sure to say that.").
 _POINTS_BACK = re.compile(r"\b(?:say|state|mention|repeat|report|include|tell (?:them|users?|readers?|people)|"
                           r"answer with|reply with|use) (?:that|this|it|the above|the previous (?:sentence|line))\W*$",
                           re.IGNORECASE)
