@@ -403,8 +403,8 @@ class _StderrNotes(logging.Handler):
 
 
 def _say_progress() -> None:
-    """Print the library's INFO notes of slow one-time work (the first run's ONNX export and
-    index build, ~20 s) on stderr, so the first ``rag ask`` is not silent."""
+    """Print the library's INFO notes (its loggers under ``rag``) of slow one-time work (the first
+    run's ONNX export and index build, ~20 s) on stderr, so the first ``rag ask`` is not silent."""
     log = logging.getLogger("rag")
     if not any(isinstance(h, _StderrNotes) for h in log.handlers):
         log.addHandler(_StderrNotes())

@@ -175,7 +175,7 @@ class Embedder:
         import onnxruntime as ort  # lazy: optional: the torch backend runs without onnxruntime
 
         if not self.onnx_path.exists():
-            logging.getLogger("rag").info("exporting the embedding model to ONNX, once (about 10 s) ...")
+            logging.getLogger(__name__).info("exporting the embedding model to ONNX, once (about 10 s) ...")
             export_onnx(self.path, self.onnx_path)
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads

@@ -72,14 +72,15 @@ def ensure_default_index(index_dir: str | Path, embedder: Embedder) -> IngestRep
     chunker version, store format or bundled text); files a user added with ``rag ingest`` are
     re-read and kept. Returns the build's report, or ``None`` when the index was fresh. Safe
     against concurrent starters: the build runs under the writer lock and re-checks first. A build
-    is announced on the ``rag`` logger (INFO), which the command line prints on stderr."""
+    is announced on this module's logger (``rag.indexes``, INFO), which the command line prints on
+    stderr."""
     docs = default_sources()
     if index_is_fresh(index_dir, docs, embedder):
         return None
     with write_lock(index_dir):
         if index_is_fresh(index_dir, docs, embedder):
             return None
-        logging.getLogger("rag").info("indexing the bundled articles into %s, once (about 20 s) ...", index_dir)
+        logging.getLogger(__name__).info("indexing the bundled articles into %s, once (about 20 s) ...", index_dir)
         try:
             extra, skipped, removed = recorded_sources(index_dir)
         except IndexCorruptError as e:  # a damaged default index is rebuilt from the bundled corpus
