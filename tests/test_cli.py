@@ -282,3 +282,18 @@ def test_first_ask_says_it_is_indexing_the_bundled_articles_and_the_second_is_qu
     assert "Meng" in first.stdout
     again = rag("ask", "Who is Meng Hongwei?", env_root=tmp_path, RAG_MODEL_CACHE=models)
     assert (again.returncode, again.stderr, again.stdout) == (0, "", first.stdout)
+
+
+def test_readme_python_snippet_runs_top_to_bottom(engine, index_root, tmp_path):
+    """The README's "In Python" block, run as the README says (the set-up's interpreter), prints the
+    answers it promises; a newcomer found it stopping at an index that did not exist."""
+    readme = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md"),
+                  encoding="utf-8").read()
+    block = readme.split("## In Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    script = tmp_path / "snippet.py"
+    script.write_text(block, encoding="utf-8")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, RAG_INDEX_ROOT=str(index_root)))
+    assert r.returncode == 0, r.stderr
+    assert "over 3,000" in r.stdout and "**over 3,000**" in r.stdout and "False" in r.stdout
+    assert "2016" in r.stdout.splitlines()[-1]  # the follow-up: Meng Hongwei's election, November 2016
