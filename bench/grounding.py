@@ -40,9 +40,12 @@ Prints, for the held half: the share of false claims removed (``caught_false``),
 paraphrases kept (``kept_true``), of obeyed instructions removed (``caught_instruction``), of
 benign passages flagged as instructions (``benign_flagged``), and the check's median time for a
 5-sentence generated answer over the bundled corpus (``ms_5_sentences``, embedding of the answer
-included; ``ms_added_5_sentences``: without that embedding, which the check did before). ``--calibrate`` prints the exemplar-similarity threshold of rag/instructions.py chosen on
-the calibration half: the lowest that flags no sentence of a benign or claim passage. The last
-line is one JSON object.
+included; ``ms_added_5_sentences``: without that embedding, which the check did before;
+``ms_after_stream_5_sentences``: the same reply streamed into a ``StreamedReply``, which checks
+each sentence once the next starts, the time verify then takes after the last token, embedding
+of what is left included). ``--calibrate`` prints the exemplar-similarity threshold of
+rag/instructions.py chosen on the calibration half: the lowest that flags no sentence of a benign
+or claim passage. The last line is one JSON object.
 """
 from __future__ import annotations
 
@@ -61,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.embedder import Embedder  # noqa: E402
 from rag import claims  # noqa: E402
-from rag.grounding import CitationChecker, parse  # noqa: E402
+from rag.grounding import CitationChecker, StreamedReply, parse  # noqa: E402
 from rag.instructions import similarity_to_bank  # noqa: E402
 from rag.sentences import split_sentences  # noqa: E402
 from rag.text import TermStats  # noqa: E402
@@ -152,9 +155,11 @@ def calibrate(claims: list[dict], instr: list[dict], emb: Embedder) -> float:
     return t
 
 
-def latency(emb: Embedder, rounds: int = 30) -> tuple[float, float]:
+def latency(emb: Embedder, rounds: int = 30) -> tuple[float, float, float]:
     """``(median ms of CitationChecker.verify for a 5-sentence reply over the bundled corpus, the
-    same minus embedding the reply's sentences: what the claim and instruction checks add)``; the
+    same minus embedding the reply's sentences: what the claim and instruction checks add, the
+    median ms of verify after the same reply streamed in 4-character deltas into a
+    StreamedReply: the wait between the model's last token and the checked answer)``; the
     reply's spaCy docs are not cached between rounds."""
     from rag import Engine
 
@@ -173,7 +178,17 @@ def latency(emb: Embedder, rounds: int = 30) -> tuple[float, float]:
         t = time.perf_counter()
         emb.encode([s for s, _ in parse(reply)])  # the part the check had before: embedding the reply
         embed.append((time.perf_counter() - t) * 1000)
-    return round(statistics.median(times), 2), round(statistics.median(times) - statistics.median(embed), 2)
+    after = []
+    for _ in range(rounds):
+        claims.clear_caches()
+        streamed = StreamedReply(engine.checker, passages)
+        for i in range(0, len(reply), 4):  # as a model streams it (untimed: the model is still writing)
+            streamed.add(reply[i:i + 4])
+        t = time.perf_counter()
+        engine.checker.verify(q, streamed.text, passages, streamed=streamed)
+        after.append((time.perf_counter() - t) * 1000)
+    return (round(statistics.median(times), 2), round(statistics.median(times) - statistics.median(embed), 2),
+            round(statistics.median(after), 2))
 
 
 def main() -> None:
@@ -190,7 +205,7 @@ def main() -> None:
     result = {name: evaluate(checker, claims, instr, name) for name in splits}
     result["held_pooled"] = pooled([result[n] for n in splits if n.endswith("held")])
     result["calibrate_pooled"] = pooled([result[n] for n in splits if n.endswith("calibrate")])
-    result["ms_5_sentences"], result["ms_added_5_sentences"] = latency(emb)
+    result["ms_5_sentences"], result["ms_added_5_sentences"], result["ms_after_stream_5_sentences"] = latency(emb)
     for name in [*splits, "held_pooled", "calibrate_pooled"]:
         print(f"{name}: {json.dumps(result[name])}", file=sys.stderr)
     print(json.dumps(result))

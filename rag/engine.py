@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from .answerer import ExtractiveAnswerer
 from .embedder import Embedder
-from .grounding import MODEL_REFUSED, CitationChecker
+from .grounding import MODEL_REFUSED, CitationChecker, StreamedReply
 from .indexes import ensure_default_index
 from .ingest import IngestReport
 from .llm import LLMConfig, LLMError, make_chat
@@ -313,15 +313,17 @@ class Engine:
         elif chat is not None:
             messages = qa_messages(standalone, passages)
             try:
-                if stream:
-                    parts = []
+                streamed = None
+                if stream:  # each sentence is checked as soon as the next one starts
+                    streamed = StreamedReply(snap.checker, passages, views)
                     for delta in chat.stream(messages):
-                        parts.append(delta)
                         yield delta
-                    reply = "".join(parts)
+                        streamed.add(delta)
+                    reply = streamed.text
                 else:
                     reply = chat.complete(messages)
-                checked = snap.checker.verify(standalone, reply, passages, strict=strict, views=views)
+                checked = snap.checker.verify(standalone, reply, passages, strict=strict, views=views,
+                                              streamed=streamed)
                 if checked.refused and not answer.refused and checked.reason != MODEL_REFUSED:
                     # nothing the model wrote held up against its sources: the extractive answer
                     # (every sentence quoted from them) instead, said plainly

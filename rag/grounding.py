@@ -182,6 +182,11 @@ def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
     return {tuple(t[i:i + n]) for i in range(len(t) - n + 1)}
 
 
+def _clean(reply: str) -> str:
+    """``reply`` without lone surrogates, invisible characters (an RLO) and control characters."""
+    return _CONTROL.sub(" ", strip_invisible(reply.encode("utf-8", "replace").decode("utf-8")))
+
+
 class CitationChecker:
     """Verifies a generated reply against the numbered passages it was given.
 
@@ -285,18 +290,26 @@ class CitationChecker:
         return True, cov, sim, ""
 
     def verify(self, question: str, reply: str, passages: list[Passage], *, strict: bool = True,
-               views: list["PassageView"] | None = None) -> Answer:
+               views: list["PassageView"] | None = None, streamed: "StreamedReply | None" = None) -> Answer:
         """Check every citation of ``reply`` against ``passages`` (source ``[n]`` is
         ``passages[n-1]``) and return the verified :class:`Answer` (or a refusal). ``views``: the
-        passages' :meth:`view` when the caller already made them."""
-        reply = strip_invisible(reply.encode("utf-8", "replace").decode("utf-8"))  # lone surrogates, RLO
-        reply = _CONTROL.sub(" ", reply)
+        passages' :meth:`view` when the caller already made them. ``streamed``: the
+        :class:`StreamedReply` that received ``reply`` as it streamed, over these ``passages``: the
+        sentences it already checked are not checked again (same verdicts, less wait after the
+        last token)."""
+        if streamed is not None and [p.chunk.id for p in streamed.passages] != [p.chunk.id for p in passages]:
+            raise ValueError("the streamed reply was checked against other passages")
+        done = streamed.checked if streamed is not None else {}
+        reply = _clean(reply)
         seen: set[str] = set()  # a sentence repeated word for word counts once
         parsed = [(t, n) for t, n in parse(reply) if not (t in seen or seen.add(t))]
         if is_refusal(reply) or not parsed:
             why = MODEL_REFUSED if parsed else "The model returned no text."
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
-        vecs = self.embedder.encode([s for s, _ in parsed])
+        known = streamed.vectors if streamed is not None else {}
+        todo = [s for s, _ in parsed if s not in known]
+        fresh = dict(zip(todo, self.embedder.encode(todo))) if todo else {}
+        vecs = [known[s] if s in known else fresh[s] for s, _ in parsed]
         self.stats.prefetch({t for s, _ in parsed for t in terms(s)})
         numbers: dict[str, int] = {}
         spans: dict[str, tuple[Passage, list[str], list[np.ndarray]]] = {}
@@ -305,8 +318,8 @@ class CitationChecker:
         views = views if views is not None else [self.view(p) for p in passages]
         # spaCy over every sentence of the reply in one batch, then over the passage sentences
         # whose parse the role check needs, in a second one (several times faster than one by one)
-        prepare([s for s, _ in parsed])
-        prepare([x for (sent, nums), svec in zip(parsed, vecs) if needs_roles(sent)
+        prepare([s for s, _ in parsed if s not in known])
+        prepare([x for (sent, nums), svec in zip(parsed, vecs) if sent not in known and needs_roles(sent)
                  for n in nums if 1 <= n <= len(passages)
                  for x in role_sentences(sent, [views[n - 1].sentences[i]
                                                 for i in self._support(sent, svec, views[n - 1])[2]])])
@@ -319,7 +332,8 @@ class CitationChecker:
                 if n in bad:
                     continue
                 p = passages[n - 1]
-                ok, cov, sim, why = self.holds(sent, svec, views[n - 1])
+                found = done.get((sent, n))
+                ok, cov, sim, why = found if found is not None else self.holds(sent, svec, views[n - 1])
                 v.coverage, v.similarity = max(v.coverage, cov), max(v.similarity, sim)
                 if ok:
                     held += 1
@@ -404,3 +418,59 @@ class CitationChecker:
         j = lo + int(np.argmax(block.sent_vectors[lo:hi] @ q))
         _, s, e = (int(x) for x in block.sentences[j])
         return passage.chunk.text[s:e]
+
+
+#: Characters after which a streamed reply may hold a newly complete sentence (its end, or a
+#: citation marker's).
+_SENTENCE_END = re.compile(r"[.!?…\]\n]")
+
+
+class StreamedReply:
+    """A generated reply received as it streams, its sentences checked as each completes.
+
+    The model writes the reply over seconds; each sentence followed by the start of another is
+    complete, and is embedded, parsed and checked against the passages it cites (:meth:`CitationChecker.holds`)
+    while the model writes the next one. :meth:`CitationChecker.verify` with ``streamed=`` then
+    checks only what is left (the last sentence, and any that the finished text splits otherwise),
+    with the same verdicts. Memory: one ``(384,)`` vector and one verdict per sentence of the
+    reply (bounded by the model's ``max_tokens``).
+
+    Example::
+
+        streamed = StreamedReply(checker, passages, views)
+        for delta in chat.stream(messages):
+            streamed.add(delta)
+        answer = checker.verify(question, streamed.text, passages, streamed=streamed)
+    """
+
+    def __init__(self, checker: CitationChecker, passages: list[Passage],
+                 views: list[PassageView] | None = None):
+        self.checker = checker
+        self.passages = passages
+        self.views = views if views is not None else [checker.view(p) for p in passages]
+        self.vectors: dict[str, np.ndarray] = {}  # sentence (markers removed) -> its (384,) vector
+        self.checked: dict[tuple[str, int], tuple[bool, float, float, str]] = {}  # (sentence, [n]) -> holds()
+        self._parts: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """The reply received so far."""
+        return "".join(self._parts)
+
+    def add(self, delta: str) -> None:
+        """Append ``delta`` (a piece of the reply) and check the sentences it completes."""
+        self._parts.append(delta)
+        if _SENTENCE_END.search(delta):
+            self._check(parse(_clean(self.text))[:-1])  # the last sentence may still grow
+
+    def _check(self, sentences: list[tuple[str, list[int]]]) -> None:
+        todo = [(s, nums) for s, nums in sentences if s not in self.vectors]
+        if not todo:
+            return
+        vecs = self.checker.embedder.encode([s for s, _ in todo])
+        prepare([s for s, _ in todo])
+        for (sent, nums), svec in zip(todo, vecs):
+            self.vectors[sent] = svec
+            for n in nums:
+                if 1 <= n <= len(self.passages) and (sent, n) not in self.checked:
+                    self.checked[(sent, n)] = self.checker.holds(sent, svec, self.views[n - 1])

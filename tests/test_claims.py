@@ -106,6 +106,38 @@ def test_a_reply_obeying_a_planted_instruction_is_removed(claim_engine, llm_env,
     assert not v.supported
 
 
+@pytest.mark.parametrize("step", [1, 7, 40])
+def test_a_streamed_reply_is_checked_sentence_by_sentence_with_the_whole_replys_verdicts(claim_engine, step):
+    """Each sentence is checked once the next one starts; verify then checks only the last, and
+    every verdict is the one verify gives the whole reply at once."""
+    from rag.claims import clear_caches
+    from rag.grounding import StreamedReply
+
+    checker = claim_engine.checker
+    q = "Who won Super Bowl 50, and by what score?"
+    passages = claim_engine.retrieve(q, k=3)
+    n = next(i for i, p in enumerate(passages, 1) if "Denver Broncos defeated" in p.chunk.text)
+    sentences = [TRUE, FALSE["wrong score"][0], FALSE["negation"][0], FALSE["swapped roles"][0]]
+    reply = " ".join(f"{s} [{n}]" for s in sentences)
+    whole = checker.verify(q, reply, passages)
+    clear_caches()
+    streamed = StreamedReply(checker, passages)
+    last = reply.index(sentences[-1])
+    for i in range(0, len(reply), step):
+        streamed.add(reply[i:i + step])
+        if i + step <= last:  # the last sentence has not started: at most the first three are complete
+            assert len(streamed.checked) <= 3
+    assert {s for s, _ in streamed.checked} == set(sentences[:3])  # the last one may still grow
+    assert streamed.text == reply
+    again = checker.verify(q, streamed.text, passages, streamed=streamed)
+    assert again.text == whole.text and TRUE[:-1] in again.text
+    assert [(v.text, v.supported, v.citations, v.note) for v in again.sentences] == [
+        (v.text, v.supported, v.citations, v.note) for v in whole.sentences]
+    assert [v.supported for v in again.sentences] == [True, False, False, False]
+    with pytest.raises(ValueError, match="other passages"):
+        checker.verify(q, reply, passages[::-1], streamed=streamed)
+
+
 def test_the_chat_shows_a_planted_source_as_text_with_a_notice(claim_engine):
     from ui.app import PLANTED_NOTICE, chat_text, sources_html
 
