@@ -31,6 +31,9 @@ Data (written for this check, tests/data/):
 - ``grounding_*_blind9.jsonl``: two true paraphrases for each of 94 more unused paragraphs (188),
   62 subtle false claims (19 swapped roles, 16 negations, 9 moved attributes) and 44 instruction
   records (34 planted, 10 benign), ``blind9_calibrate`` / ``blind9_held`` as blind5.
+- ``grounding_*_blind10.jsonl``: two true paraphrases for each of 90 more unused paragraphs (180),
+  64 subtle false claims (16 swapped roles, 16 negations, 10 moved attributes) and 44 instruction
+  records (34 planted, 10 benign), ``blind10_calibrate`` / ``blind10_held`` as blind5.
 
 Every ``grounding_claims*.jsonl`` / ``grounding_instructions*.jsonl`` is read; each split is
 reported, and all held halves pooled (``held_pooled``) and all calibration halves pooled.
