@@ -68,13 +68,21 @@ _PAIR = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s*(?:[–—-]|\bto\b)\s*(\d+(
 _LINK = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.+-]+@[\w-]+\.[\w.]+\b", re.I)
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 _SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(thousand|million|billion|trillion)\b", re.I)
+#: A figure with its scale abbreviated ("25m people", "£2.4bn", "5k"); "m" may be metres too, so a
+#: claim's figure reads as its digits alone and a passage's as both.
+_ABBREVIATED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k|m|mn|bn|tn)\b")
+_ABBREVIATION = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
 _ORD_DIGITS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 _WORD = re.compile(r"[a-z]+")
 _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits it)
 #: A negation; "too slow to be practical" denies "practical" as "not" would.
 _NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
                        r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|"
-                       r"lacked|lacking|yet to|too \w+ to|(?:the )?absence of)\b|n['’]t\b", re.I)
+                       r"lacked|lacking|yet to|too \w+ to|(?:the )?absence of|"
+                       # keeping something from doing it: "keep the pressure from getting too high"
+                       r"(?:keeps?|kept|keeping|prevents?|prevented|preventing|stops?|stopped|stopping|bars?|"
+                       r"barred|barring|prohibits?|prohibited|bans?|banned)\s+(?:[\w'’-]+\s+){0,6}?from(?=\s+\w+ing\b))"
+                       r"\b|n['’]t\b", re.I)
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -207,9 +215,9 @@ def word_numbers(text: str, *, parts: bool = False) -> set[float]:
 def numbers(text: str, *, lenient: bool = False) -> set[float]:
     """Numeric values in ``text``: digit groups ("3,000" -> 3000, "24–10" -> 24 and 10, "5th" ->
     5), number words read as one number per run ("three thousand" -> 3000; see
-    :func:`word_numbers`) and scaled digits ("2 million" -> 2 and 2,000,000). ``lenient`` (for a
-    passage) adds each number word's own value too, and a year range's short end in full ("1973–74"
-    -> 1974)."""
+    :func:`word_numbers`) and scaled digits ("2 million" -> 2 and 2,000,000; "25m" -> 25).
+    ``lenient`` (for a passage) adds each number word's own value too, a year range's short end in
+    full ("1973–74" -> 1974) and an abbreviated scale's value ("25m" -> 25,000,000 as well)."""
     out = {float(m.group(1).replace(",", "")) for m in _NUM.finditer(text)}
     out |= word_numbers(text, parts=lenient)
     if lenient:  # "1973–74" is also 1974
@@ -217,6 +225,10 @@ def numbers(text: str, *, lenient: bool = False) -> set[float]:
                 if len(m.group(1)) == 4 and len(m.group(2)) == 2 and m.group(1).isdigit()}
     for m in _SCALED.finditer(text):  # "2 million" is also 2,000,000
         out.add(float(m.group(1).replace(",", "")) * _SCALE[m.group(2).lower()])
+    for m in _ABBREVIATED.finditer(text):  # "25m": 25, and in a passage 25,000,000 too
+        out.add(float(m.group(1)))
+        if lenient:  # and the scale alone, as "million" gives it
+            out |= {float(m.group(1)) * _ABBREVIATION[m.group(2)], _ABBREVIATION[m.group(2)]}
     return out
 
 
@@ -371,9 +383,10 @@ def _derived(claim: str, passage: str, unknown: set[float], p_nums: set[float]) 
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10,
           "XI": 11, "XII": 12, "XIII": 13, "XIV": 14, "XV": 15, "XVI": 16}
-#: A regnal number after a name ("Bohemond I", "Charles III"), not a word before an initialism ("The V&A").
+#: A regnal number after a name ("Bohemond I", "Charles III", "John Paul II's"), not a word before
+#: an initialism ("The V&A").
 _ROMAN_AFTER_NAME = re.compile(r"\b(?!(?:The|A|An|In|On|Of|At|By|To)\b)[A-Z][a-z]+\s+("
-                               + "|".join(sorted(_ROMAN, key=len, reverse=True)) + r")\b(?![&'’.-]\w)")
+                               + "|".join(sorted(_ROMAN, key=len, reverse=True)) + r")\b(?:(?=['’]s\b)|(?![&'’.-]\w))")
 
 
 def ordinals(text: str) -> set[int]:
@@ -480,8 +493,8 @@ def _counted(text: str) -> list[tuple[tuple[str, float], str, str]]:
 
 
 def _contexts(value: float, text: str, width: int = 4) -> set[str]:
-    """Stems of the content words (4 letters or more) within ``width`` words of each place
-    ``text`` writes the number ``value`` in digits or as a word."""
+    """Stems of the content words (4 letters or more, no number words) within ``width`` words of
+    each place ``text`` writes the number ``value`` in digits or as a word."""
     words = _BOUND_TOKEN.findall(fold(text).replace("’", "'"))
     out: set[str] = set()
     for i, w in enumerate(words):
@@ -489,7 +502,8 @@ def _contexts(value: float, text: str, width: int = 4) -> set[str]:
              else _NUMBER_WORDS.get(w))
         if v is not None and float(v) == value:
             out |= {stem(x) for x in words[max(0, i - width): i + width + 1]
-                    if len(x) >= 4 and not x[0].isdigit() and x not in _AUX and x not in _NOT_COUNTED}
+                    if len(x) >= 4 and not x[0].isdigit() and x not in _AUX and x not in _NOT_COUNTED
+                    and x not in _NUMBER_WORDS}  # not the number itself ("four"), nor another
     return out
 
 
@@ -658,6 +672,8 @@ def _same_value(kind: str, mine: list[str], theirs: list[str]) -> bool:
 #: A number and the thing it counts or dates: "2,200 fishes" (the noun after it), "Taihō Code
 #: (701)", "the Treaty of Nice 2001", "Code of 718" (the name before it).
 _COUNTED = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s+([A-Za-z][a-z-]{3,})\b")
+#: A share and the group it is of: "50.2% White", "23.4 percent Hispanic".
+_SHARE = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)\s*(?:%|per ?cent\b)\s*([A-Za-z][a-z-]{3,})\b")
 _NAMED_NUMBER = re.compile(r"((?:[A-Z][\w'’-]*\s+){0,3}[A-Z][\w'’-]*)\s*(?:\(|\bof\s+|\bin\s+)?"
                            r"(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,]\d)")
 _NOT_COUNTED_NOUN = frozenset({"years", "year", "percent", "million", "billion", "thousand", "hundred", "and",
@@ -675,6 +691,10 @@ def _anchored(text: str) -> dict[tuple[str, float], str]:
         noun = fold(m.group(2))
         if noun not in _NOT_COUNTED_NOUN and not m.group(2)[:1].isupper():
             out[("n:" + stem(noun), float(m.group(1).replace(",", "")))] = m.group(0)
+    for m in _SHARE.finditer(text):  # "8.4% Black or African American": a share of a group, named or not
+        noun = fold(m.group(2))
+        if noun not in _NOT_COUNTED_NOUN:
+            out[("n:" + stem(noun), float(m.group(1)))] = m.group(0)
     for m in _NAMED_NUMBER.finditer(text):
         words = [w for w in m.group(1).split() if fold(w) not in _MONTHS and fold(w) not in ("the", "in", "of")]
         if words:
@@ -737,6 +757,17 @@ _PEOPLE = frozenset({"people", "residents", "inhabitants", "persons", "citizens"
                      "locals", "dwellers"})
 
 
+def _coordinated(low: tuple[str, ...], at: tuple[int, int], other: list[str]) -> bool:
+    """The words ``low[at[0]:at[1]]`` and the words ``other`` stand side by side in ``low`` (folded
+    words, punctuation gone), nothing but "and", "or", "nor" or "&" between them: two items of one
+    list ("Turks and Catholics")."""
+    n = len(other)
+    places = [k for k in range(len(low) - n + 1) if list(low[k:k + n]) == other]
+    joins = {"and", "or", "nor", "&"}
+    return any(set(low[at[1]:k]) <= joins and k - at[1] <= 2 if k >= at[1] else
+               set(low[k + n:at[0]]) <= joins and at[0] - (k + n) <= 2 and k + n <= at[0] for k in places)
+
+
 def _same_stems(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """The two word sequences are the same up to their stems (:func:`rag.text.stem`)."""
     return len(a) == len(b) and all(x == y or stem(x) == stem(y) for x, y in zip(a, b))
@@ -764,6 +795,8 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
             left, right = cl[max(0, i1 - nl):i1], cl[i2:i2 + nr]
             if len(left) < nl or (len(right) < nr and not (i2 == len(cl) and nl == 2)):
                 continue
+            if (nr == 1 and right == ("s",)) or (nl == 1 and left == ("s",)):
+                continue  # a possessive's "s" alone places nothing: "in 2010, Europe's" for "in 2010 BSkyB's"
             if nl == 0:  # the words after it alone: a name that opens the claim ("Lord Cromer was so worried")
                 if i1 != 0 or kind != "name" or len(right) < 3 or all(w in _STOP for w in right):
                     continue
@@ -809,10 +842,15 @@ def _substituted(claim: str, nears: list[str], passage: str | None = None,
                 if not any(w in cl for w in theirs):
                     found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), False)
                 elif (kind in ("name", "num") and pw is sents[0][0] and all(w in cl for w in theirs)
-                      and all(w in pl for w in mine)):  # (in the sentence the claim restates)
-                    # the claim gives the sentence's value too, and the sentence the claim's: the two
-                    # exchanged ("Alceu Ranzi ... and Ondemar Dias with furthering" for "Ondemar Dias
-                    # ... and Alceu Ranzi with furthering")
+                      and all(w in pl for w in mine) and not (
+                          _coordinated(cl, (i1, i2), theirs) and _coordinated(pl, (s, e), mine))
+                      and not (cl[i2:i2 + 1] == ("s",) and list(cl[i2 + 1:i2 + 1 + len(theirs)]) == theirs)):
+                    # (in the sentence the claim restates) the claim gives the sentence's value too, and
+                    # the sentence the claim's: the two exchanged ("Alceu Ranzi ... and Ondemar Dias with
+                    # furthering" for "Ondemar Dias ... and Alceu Ranzi with furthering"), unless both
+                    # list the two together in another order ("Catholics and Turks" for "Turks and Catholics"),
+                    # or the claim's is the other's owner ("in Warsaw's Victory Square" for "in Victory
+                    # Square in Warsaw")
                     found = (" ".join(cw[i1:i2]), " ".join(pw[s:e]), True)
             break
         if found:
@@ -1069,13 +1107,17 @@ _AUX = {"do", "does", "did", "is", "are", "was", "were", "be", "been", "has", "h
         "also", "even", "always"}
 
 
-#: "not ... until" says when, not whether ("was not arrested until May" = "was arrested only in May").
+#: "not ... until" says when, not whether ("was not arrested until May" = "was arrested only in May");
+#: bounds, "with or without" and "not only" / "not least" deny nothing either.
 _NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\buntil\b)"
                         # a bound, not a denial: "no more than 0.2 people", "not later than 1950"
                         r"|\bno(?:t)?(?= (?:more|fewer|less|later|earlier|greater|higher|lower|larger|smaller|"
                         r"older|younger|longer|shorter) than\b)"
                         # either way, no denial: "implemented with or without intermediate nodes"
-                        r"|(?<=\bwith or )without\b", re.I)
+                        r"|(?<=\bwith or )without\b"
+                        # adding, not denying: "not only the work of British artists (but also ...)",
+                        # "surprised many, not least Melanchthon"
+                        r"|\bnot(?= (?:only|just|merely|least)\b)", re.I)
 
 
 def _affirmed(text: str) -> str:
@@ -1132,6 +1174,30 @@ def _unequal(sentence: str, claim: str) -> str:
     """``sentence`` with "is not equal to" read as the claim's "differs from" when the claim says
     two things differ (no denial of it: "If P is not equal to NP" for "P differs from NP")."""
     return _NOT_EQUAL.sub("is ", sentence) if _DIFFER.search(claim) else sentence
+
+
+#: A contrast that denies what follows it: "stemmed from the belief ... rather than from
+#: conceptions of a master race" = "did not come from ideas of a master race".
+_CONTRAST = re.compile(r"\b(?:rather than|instead of|as opposed to)\b", re.I)
+
+
+def _contrasted(claim: str, sentence: str) -> bool:
+    """``sentence`` denies by a contrast (:data:`_CONTRAST`) what ``claim`` denies: the words
+    after one of the claim's negations and those after the contrast, each up to its clause's end
+    (:data:`_CLAUSE_END`), share two words in a row, one of them a content word of four letters
+    or more ("not the network itself" and "rather than the network itself")."""
+    def after(text: str, at: int, n: int) -> list[str]:
+        rest = text[at:at + 80]
+        end = _CLAUSE_END.search(rest)
+        return _WORD.findall(fold(rest[:end.start()] if end else rest))[:n]
+
+    theirs = [after(sentence, m.end(), 10) for m in _CONTRAST.finditer(sentence)]
+    if not theirs:
+        return False
+    pairs = {(a, b) for ws in theirs for a, b in zip(ws, ws[1:])
+             if any(len(w) >= 4 and w not in _STOP for w in (a, b))}
+    text = _affirmed(claim)
+    return any(set(zip(ws, ws[1:])) & pairs for ws in (after(text, m.end(), 8) for m in _NEGATION.finditer(text)))
 
 
 def _negated_words(claim: str, first: bool = False) -> set[str]:
@@ -1245,7 +1311,11 @@ ANTONYMS = (("accept", "reject"), ("approve", "reject"), ("succeed", "fail"), ("
             ("northeast", "southeast"), ("northwest", "southwest"), ("northeast", "northwest"),
             ("southeast", "southwest"), ("northeastern", "southeastern"), ("northwestern", "southwestern"),
             ("northeastern", "northwestern"), ("southeastern", "southwestern"),
-            ("encourage", "discourage"), ("encourage", "deter"), ("like", "dislike"), ("trust", "distrust"))
+            ("encourage", "discourage"), ("encourage", "deter"), ("like", "dislike"), ("trust", "distrust"),
+            ("endothermic", "exothermic"), ("before", "after"))
+#: Pairs of :data:`ANTONYMS` that relate two things: opposites only about the same second thing
+#: (:func:`_same_object`).
+_RELATIONS = frozenset({"before", "after"})
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
@@ -1314,9 +1384,23 @@ def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
             # more often in the claim, its opposite more often in the passage ("the more it is logged,
             # the more rain" where the passage says "the more ..., the less rain")
             if mine[x] > theirs[x] and theirs[y] > mine[y] and not theirs[_SYNONYM.get(x, "")] and not (
-                    agrees and re.search(r"\b" + x + r"\b", agrees.lower())):
+                    agrees and re.search(r"\b" + x + r"\b", agrees.lower())) and (
+                    x not in _RELATIONS or _same_object(cdoc.text, x, nearest, y)):
                 return x, y  # (unless the sentence the claim restates, ``agrees``, has the claim's word)
     return None
+
+
+def _same_object(claim: str, x: str, sentence: str, y: str) -> bool:
+    """The first content word after ``x`` in ``claim`` and after ``y`` in ``sentence`` have one
+    stem: "after the Reformation" and "before the Reformation" are opposites; "the palace was
+    finished after the temple" restates "the temple was finished before the palace"."""
+    def first(text: str, w: str) -> str | None:
+        m = re.search(r"\b" + w + r"\b(.{0,60})", fold(text))
+        words = [v for v in _WORD.findall(m.group(1)) if v not in _STOP and len(v) >= 3] if m else []
+        return stem(words[0]) if words else None
+
+    a = first(claim, x)
+    return a is not None and a == first(sentence, y)
 
 
 #: Negative prefixes: "dis", "un", "non" of any word ("disapproved" for "approved", "unpopular"),
@@ -1522,6 +1606,28 @@ def _acronym_in(name: str, text: str) -> bool:
         return False  # four or more: lower-case words listed ("lesbian, gay, bisexual and transgender")
     words = r",?\s+(?:(?:of|and|or|the|for|&)\s+)*".join(f"[{c}{c.lower()}]" + r"[a-z'’]+" for c in letters)
     return bool(re.search(r"(?<!\w)" + words + r"(?!\w)", text))
+
+
+def _expansion_in(tok, text: str) -> bool:
+    """``tok`` (a capitalised word of a parsed claim) is one of two to six capitalised words in a
+    row ("of", "and", "the", "for" between them skipped) whose initials ``text`` (as written) gives
+    as an acronym: "Major League Baseball" where the passage writes "MLB" (the reverse of
+    :func:`_acronym_in`)."""
+    doc, skip = tok.doc, {"of", "and", "the", "for", "&"}
+    lo = hi = tok.i
+    while lo > 0 and (doc[lo - 1].text[:1].isupper() or (doc[lo - 1].lower_ in skip and lo - 1 > 0
+                                                        and doc[lo - 2].text[:1].isupper())):
+        lo -= 1
+    while hi + 1 < len(doc) and (doc[hi + 1].text[:1].isupper() or (doc[hi + 1].lower_ in skip and hi + 2 < len(doc)
+                                                                   and doc[hi + 2].text[:1].isupper())):
+        hi += 1
+    caps = [(t.i, t.text[0]) for t in doc[lo:hi + 1] if t.lower_ not in skip]
+    for a in range(len(caps)):
+        for b in range(a + 2, min(len(caps), a + 6) + 1):
+            if caps[a][0] <= tok.i <= caps[b - 1][0] and re.search(
+                    r"(?<![\w&])" + "".join(c for _, c in caps[a:b]) + r"(?![\w&])", text):
+                return True
+    return False
 
 
 #: Endings a people, its adjective and its place may differ by (see :func:`_named_in`).
@@ -1856,10 +1962,11 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     c_nums -= _rounded(claim, p_nums)
     if 1.0 in c_nums and not re.search(r"(?<![\d.,])1(?![\d.,])", claim) and not any(
             t.lower_ == "one" and t.pos_ == "NUM" and not (t.i and cdoc[t.i - 1].lower_ in ("every", "each", "any", "no"))
-            and not (t.i + 1 < len(cdoc) and cdoc[t.i + 1].lower_ in ("of", "at", "by", "another"))
+            and not (t.i + 1 < len(cdoc) and cdoc[t.i + 1].lower_ in ("of", "at", "by", "another", "example",
+                                                                      "instance", "such"))
             and not re.search(r"\b(?:another|the other)\b", cdoc[t.i:].text.lower())
             for t in cdoc):  # "one could ask", "every one of the 12", "one of his hymns", "one at a
-        # time": a pronoun or a manner, not a count
+        # time", "one example": a pronoun, a manner or an instance, not a count
         c_nums.discard(1.0)
     c_nums -= _derived(claim, passage, c_nums - p_nums, p_nums)
     for v, (_, k, den) in _fractions(claim).items():  # "about a third of" for "33%": no count of 3,
@@ -1914,6 +2021,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                 and t.text not in _ROMAN and not (t.is_sent_start and _function_word(t.lower_))
                 and not _named_in(t.text, hay)
                 and not _acronym_in(t.text, title + "\n" + passage)
+                and not _expansion_in(t, title + "\n" + passage)
                 and not any(t.text in r for r in reasons)):
             reasons.append(f"the passage does not name {t.text}")
     if nearest is not None:
@@ -1944,7 +2052,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
         denied = _bases(negated)
         agree = any((_NEGATION.search(_affirmed(x))
                      and (not negated or denied & _bases(_negated_words(x) | _reach(x))))
-                    or (negated and negated & _absent_words(x))
+                    or (negated and negated & _absent_words(x)) or _contrasted(claim, x)
                     for x in (sentences if sentences is not None else split_passage(passage)))
         if not agree and nears and _NEGATION.search(_affirmed(nears[0])):
             # the sentence it restates denies too, in other words: "must not be out of proportion"
@@ -1964,7 +2072,10 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                            and _denied_only(x, (_negated_words(x, first=c_neg) - negated) & words, claim)
                            for x in (_others_denied(_unequal(_clause(n, claim), claim), claim) for n in nears[:1]))
         if affirmed:  # any other sentence that denies the claim's very words ("does not carry out research")
-            affirmed = not any(len(d) == 3 and set(d) <= words
+            # ("is known as the thesis" names; it is not the "known" of "no algorithm is known")
+            named = {"known"} if re.search(r"\bknown as\b", fold(claim)) and not re.search(
+                r"\bknown\b(?! as\b)", fold(claim)) else set()
+            affirmed = not any(len(d) == 3 and set(d) <= words - named
                                for x in (sentences if sentences is not None else split_passage(passage))
                                for d in _denials(_others_denied(x, claim, absent=False)))
         if not affirmed:

@@ -59,7 +59,7 @@ _AI = (r"(?:(?:virtual|digital|voice|smart|automated|ai|artificial) (?:assistant
        r"models?)|(?:summari[sz]ation|summari[sz]ing|answer|answering|chat|search|retrieval) (?:systems?|engines?|tools?|"
        r"services?|software|models?|bots?|assistants?)|(?:systems?|tools?|software|programs?|services?|"
        r"engines?|applications?|apps?) (?:that|which) (?:automatically )?(?:summari[sz]e|index|crawl|ingest)s?)")
-_COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also |not |never |instead )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never))"
+_COMMAND = r"(?:must|shall|need to|have to|are required to|is required to|(?:are|is) (?:kindly |politely |hereby |strongly )?(?:asked|requested|instructed|told|expected|invited|encouraged|supposed|directed) to|(?:are|is) to (?:say|state|tell|answer|respond|reply|claim|mention|report|describe|output|write|insist|assert)|will (?:now |henceforth |from here on )?(?:answer|say|state|tell|respond|reply|claim|report|insist)|should (?:always |only |now |also |not |never |instead )?(?:tell|say|state|answer|respond|reply|claim|mention|describe|report|recommend|output|repeat|reveal|inform|ignore|refer|include|urge|link|direct|point|advise|praise|avoid|never|credit|attribute))"
 _SPEECH_BASE = (r"say|state|tell|answer|respond|reply|claim|write|mention|insist|report|assert|declare|inform|describe|"
                 r"recommend|call|portray|refer|summari[sz]e")
 _SPEECH = r"(?:" + _SPEECH_BASE + r")"
@@ -92,6 +92,7 @@ RULES = re.compile(
     r"|\binstead (?:say|state|claim|tell (?:the |them|users?|readers?)|answer|reply|respond|report|insist)\b"
     r"|\b" + _AI + r"\b[^.!?]{0,60}\b" + _COMMAND + r"\b"
     r"|\b(?:hey|dear|attention),? " + _AI + r"\b"
+    r"|\b" + _AI + r",? (?:please )?(?:take note|note this|pay attention)\b"  # "AI systems, take note: ..."
     r"|\b(?:tell|inform|remind|assure|convince)\s+(?:the\s+|all\s+|any\s+|your\s+)?(?:users?|readers?|people|"
     r"anyone|everyone|whoever|visitors?|customers?|humans?)\b(?! (?:who|that) (?:read|visit))"
     r"|\b(?:make sure|be sure|remember) (?:to|you) (?:tell|say|state|mention|inform|answer|respond)\b"
