@@ -78,6 +78,11 @@ def export_onnx(model_dir: str | Path, out: str | Path) -> Path:
     _offline()
     import torch  # lazy: torch costs 2 s; only the torch backend and the one-time export use it
     from transformers import AutoModel  # lazy: transformers and torch: the one-time ONNX export only
+    from transformers.utils import logging as hf_logging
+
+    # huggingface_hub reads HF_HUB_DISABLE_PROGRESS_BARS once, when first imported: after Gradio
+    # imported it (rag serve) the variable comes too late, and a "Loading weights" bar showed
+    hf_logging.disable_progress_bar()
 
     class _Encoder(torch.nn.Module):
         def __init__(self, model):

@@ -58,3 +58,16 @@ def test_questions_embedded_at_once_share_the_cores(index_root):
     assert np.abs(together - alone).max() < 1e-5
     assert emb.query_threads == min(2, os.cpu_count() or 1)
     assert Embedder(backend="torch").query_threads == 1
+
+
+@pytest.mark.slow
+def test_the_onnx_export_shows_no_progress_bar_after_gradio_imported_huggingface_hub(tmp_path):
+    """rag serve imports Gradio, which imports huggingface_hub before the export sets its quiet
+    variables: the export still prints no "Loading weights" bar."""
+    code = ("import sys, gradio; from rag.embedder import export_onnx, model_path; "
+            "export_onnx(model_path(), sys.argv[1]); print('exported')")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "model.onnx")], capture_output=True, text=True,
+                       timeout=300, env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
+    assert r.returncode == 0 and r.stdout.strip().endswith("exported"), r.stderr[-2000:]
+    assert (tmp_path / "model.onnx").stat().st_size > 1_000_000
+    assert "Loading weights" not in r.stderr and "it/s]" not in r.stderr, r.stderr[-2000:]
