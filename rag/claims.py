@@ -76,13 +76,34 @@ _ORD_DIGITS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)
 _WORD = re.compile(r"[a-z]+")
 _TOKEN = re.compile(r"[a-z]+|'[a-z]+")  # "it's" -> "it", "'s" (as spaCy splits it)
 #: A negation; "too slow to be practical" denies "practical" as "not" would.
-_NEGATION = re.compile(r"\b(?:not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|"
-                       r"failed to|fail to|fails to|refused to|refuses? to|declined to|declines? to|denied|lacks?|"
-                       r"lacked|lacking|yet to|too \w+ to|(?:the )?absence of|"
-                       # keeping something from doing it: "keep the pressure from getting too high"
-                       r"(?:keeps?|kept|keeping|prevents?|prevented|preventing|stops?|stopped|stopping|bars?|"
-                       r"barred|barring|prohibits?|prohibited|bans?|banned)\s+(?:[\w'’-]+\s+){0,6}?from(?=\s+\w+ing\b))"
-                       r"\b|n['’]t\b", re.I)
+_DENIALS = (r"not|never|no longer|no|none|nobody|nothing|neither|nor|cannot|without|failed to|fail to|fails to|"
+            r"refused to|refuses? to|declined to|declines? to|denied|lacks?|lacked|lacking|yet to|too \w+ to|"
+            r"(?:the )?absence of")
+#: Keeping something from doing it: "keep the pressure from getting too high".
+_KEPT_FROM = (r"(?:keep|kept|prevent|stop|bar|prohibit|ban)(?:s|ed|ing|ped|ping|red|ring|ned|ning)?"
+              r"\s+(?:[\w'’-]+\s+){0,6}?from(?=\s+\w+ing\b)")
+
+
+class _Negations:
+    """The negation pattern (:data:`_DENIALS`, "n't", and :data:`_KEPT_FROM` in a text with "from ":
+    the long pattern costs half again as much, and nearly no sentence needs it). ``search`` and
+    ``finditer`` as a compiled pattern's."""
+
+    def __init__(self):
+        self.plain = re.compile(r"\b(?:" + _DENIALS + r")\b|n['’]t\b", re.I)
+        self.full = re.compile(r"\b(?:" + _DENIALS + r"|" + _KEPT_FROM + r")\b|n['’]t\b", re.I)
+
+    def _pattern(self, text: str) -> re.Pattern:
+        return self.full if "from " in text else self.plain
+
+    def search(self, text: str):
+        return self._pattern(text).search(text)
+
+    def finditer(self, text: str):
+        return self._pattern(text).finditer(text)
+
+
+_NEGATION = _Negations()
 
 _nlp = None
 _nlp_lock = threading.Lock()
@@ -1120,6 +1141,7 @@ _NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\bunti
                         r"|\bnot(?= (?:only|just|merely|least)\b)", re.I)
 
 
+@lru_cache(maxsize=4096)
 def _affirmed(text: str) -> str:
     """``text`` without the negations that do not deny (:data:`_NOT_UNTIL`: "not ... until", "no
     more than", "with or without")."""
@@ -1543,6 +1565,7 @@ def clear_caches() -> None:
     _breaks.cache_clear()
     _indexed.cache_clear()
     _anchored.cache_clear()
+    _affirmed.cache_clear()
 
 
 def role_sentences(claim: str, sentences: list[str]) -> list[str]:
