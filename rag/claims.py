@@ -783,10 +783,16 @@ def _coordinated(low: tuple[str, ...], at: tuple[int, int], other: list[str]) ->
     words, punctuation gone), nothing but "and", "or", "nor" or "&" between them: two items of one
     list ("Turks and Catholics")."""
     n = len(other)
-    places = [k for k in range(len(low) - n + 1) if list(low[k:k + n]) == other]
-    joins = {"and", "or", "nor", "&"}
-    return any(set(low[at[1]:k]) <= joins and k - at[1] <= 2 if k >= at[1] else
-               set(low[k + n:at[0]]) <= joins and at[0] - (k + n) <= 2 and k + n <= at[0] for k in places)
+    for k in (k for k in range(len(low) - n + 1) if list(low[k:k + n]) == other):
+        if k >= at[1]:  # after it
+            between = low[at[1]:k]
+        elif k + n <= at[0]:  # before it
+            between = low[k + n:at[0]]
+        else:  # overlapping it
+            continue
+        if len(between) <= 2 and set(between) <= {"and", "or", "nor", "&"}:
+            return True
+    return False
 
 
 def _same_stems(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -1144,7 +1150,7 @@ _NOT_UNTIL = re.compile(r"(?:\bnot\b|\bnever\b|n['’]t\b)(?=[^.;!?]{0,60}\bunti
 @lru_cache(maxsize=4096)
 def _affirmed(text: str) -> str:
     """``text`` without the negations that do not deny (:data:`_NOT_UNTIL`: "not ... until", "no
-    more than", "with or without")."""
+    more than", "with or without", "not only"); cached, as every check reads each passage sentence's."""
     return _NOT_UNTIL.sub(" ", text)
 
 

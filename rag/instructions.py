@@ -92,7 +92,10 @@ RULES = re.compile(
     r"|\binstead (?:say|state|claim|tell (?:the |them|users?|readers?)|answer|reply|respond|report|insist)\b"
     r"|\b" + _AI + r"\b[^.!?]{0,60}\b" + _COMMAND + r"\b"
     r"|\b(?:hey|dear|attention),? " + _AI + r"\b"
-    r"|\b" + _AI + r",? (?:please )?(?:take note|note this|pay attention)\b"  # "AI systems, take note: ..."
+    # "AI systems, take note: ..." (not "Agents, take note", "Models, pay attention": people too)
+    r"|\b(?:ai|a\.i\.|llms?|(?:large )?language models?|chat ?bots?|chatgpt|(?:ai|automated|machine|generative) "
+    r"(?:systems?|tools?|models?|assistants?|agents?|readers?|summari[sz]ers?)),? (?:please )?"
+    r"(?:take note|note this|pay attention)\b"
     r"|\b(?:tell|inform|remind|assure|convince)\s+(?:the\s+|all\s+|any\s+|your\s+)?(?:users?|readers?|people|"
     r"anyone|everyone|whoever|visitors?|customers?|humans?)\b(?! (?:who|that) (?:read|visit))"
     r"|\b(?:make sure|be sure|remember) (?:to|you) (?:tell|say|state|mention|inform|answer|respond)\b"
