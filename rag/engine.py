@@ -289,9 +289,11 @@ class Engine:
 
     def ask_stream(self, question: str, *, k: int | None = None, history: list | None = None,
                    mode: str | None = None, strict: bool = True, stream: bool = True):
-        """Streaming form of :meth:`ask`: yields text deltas (``str``) of a generated answer as they
-        arrive, then the final, citation-checked :class:`Answer` (always the last item). Offline
-        mode yields only the Answer. Raises ``ValueError`` for an empty question or a bad mode."""
+        """Streaming form of :meth:`ask`: yields the sentences (``str``) of a generated answer as
+        each is written and its citation checked (a sentence that fails the check is never
+        yielded; the last one comes with the answer), then the final, citation-checked
+        :class:`Answer` (always the last item). Offline mode yields only the Answer. Raises
+        ``ValueError`` for an empty question or a bad mode."""
         k = self.settings.k if k is None else int(k)
         if not 1 <= k <= MAX_K:
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
@@ -314,11 +316,12 @@ class Engine:
             messages = qa_messages(standalone, passages)
             try:
                 streamed = None
-                if stream:  # each sentence is checked as soon as the next one starts
+                if stream:  # each sentence is checked as soon as the next one starts; only those that hold are shown
                     streamed = StreamedReply(snap.checker, passages, views)
                     for delta in chat.stream(messages):
-                        yield delta
-                        streamed.add(delta)
+                        shown = streamed.add(delta)
+                        if shown:
+                            yield shown
                     reply = streamed.text
                 else:
                     reply = chat.complete(messages)
@@ -381,5 +384,5 @@ def ask(question: str, *, k: int | None = None, history: list | None = None, mod
 
 def ask_stream(question: str, *, k: int | None = None, history: list | None = None, mode: str | None = None,
                strict: bool = True):
-    """Streaming :func:`ask`: yields text deltas, then the final checked :class:`Answer`."""
+    """Streaming :func:`ask`: yields the checked sentences of a generated answer, then the final :class:`Answer`."""
     yield from default_engine().ask_stream(question, k=k, history=history, mode=mode, strict=strict)

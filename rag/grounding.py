@@ -182,6 +182,15 @@ def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
     return {tuple(t[i:i + n]) for i in range(len(t) - n + 1)}
 
 
+def _marked(sentence: str, citations: list[int]) -> str:
+    """``sentence`` with its citation markers before its closing punctuation: "It fell [1][2]."."""
+    marks = "".join(f"[{n}]" for n in citations)
+    if not marks:
+        return sentence
+    m = re.match(r"^(.*?)([.!?…]['’”\")]?)?$", sentence, re.S)
+    return f"{m.group(1)} {marks}{m.group(2) or ''}"
+
+
 def _clean(reply: str) -> str:
     """``reply`` without lone surrogates, invisible characters (an RLO) and control characters."""
     return _CONTROL.sub(" ", strip_invisible(reply.encode("utf-8", "replace").decode("utf-8")))
@@ -381,14 +390,7 @@ class CitationChecker:
             answer.grounding = {"sentences": len(verdicts), "unsupported": len(verdicts),
                                 "citations": raw_cites, "verified_citations": 0, "attributed": 0}
             return answer
-        parts = []
-        for v in kept:
-            marks = "".join(f"[{n}]" for n in v.citations)
-            body = v.text
-            if marks:
-                m = re.match(r"^(.*?)([.!?…]['’”\")]?)?$", body, re.S)
-                body = f"{m.group(1)} {marks}{m.group(2) or ''}"
-            parts.append(body)
+        parts = [_marked(v.text, v.citations) for v in kept]
         citations = []
         for cid, n in numbers.items():
             p, sents, svecs = spans[cid]
@@ -430,16 +432,17 @@ class StreamedReply:
 
     The model writes the reply over seconds; each sentence followed by the start of another is
     complete, and is embedded, parsed and checked against the passages it cites (:meth:`CitationChecker.holds`)
-    while the model writes the next one. :meth:`CitationChecker.verify` with ``streamed=`` then
-    checks only what is left (the last sentence, and any that the finished text splits otherwise),
-    with the same verdicts. Memory: one ``(384,)`` vector and one verdict per sentence of the
-    reply (bounded by the model's ``max_tokens``).
+    while the model writes the next one; :meth:`add` returns the sentences that hold, so a reader
+    never sees one that fails. :meth:`CitationChecker.verify` with ``streamed=`` then checks only
+    what is left (the last sentence, and any that the finished text splits otherwise), with the
+    same verdicts. Memory: one ``(384,)`` vector and one verdict per sentence of the reply (bounded
+    by the model's ``max_tokens``).
 
     Example::
 
         streamed = StreamedReply(checker, passages, views)
         for delta in chat.stream(messages):
-            streamed.add(delta)
+            print(streamed.add(delta), end="")  # checked sentences only
         answer = checker.verify(question, streamed.text, passages, streamed=streamed)
     """
 
@@ -451,17 +454,49 @@ class StreamedReply:
         self.vectors: dict[str, np.ndarray] = {}  # sentence (markers removed) -> its (384,) vector
         self.checked: dict[tuple[str, int], tuple[bool, float, float, str]] = {}  # (sentence, [n]) -> holds()
         self._parts: list[str] = []
+        self._released = 0  # complete sentences already shown or withheld
+        self._shown: set[str] = set()
+        self._numbers: dict[str, int] = {}  # chunk id -> its number in the answer, in order of first use
 
     @property
     def text(self) -> str:
         """The reply received so far."""
         return "".join(self._parts)
 
-    def add(self, delta: str) -> None:
-        """Append ``delta`` (a piece of the reply) and check the sentences it completes."""
+    def add(self, delta: str) -> str:
+        """Append ``delta`` (a piece of the reply), check the sentences it completes, and return
+        the text that may now be shown: each newly complete sentence whose citation holds, with its
+        markers numbered as the final answer numbers them (in order of first use), each followed by
+        a space; "" when there is none. A sentence that fails is never returned; nothing after a
+        sentence the model left uncited is (the final check may attribute it, which would change
+        the numbers)."""
         self._parts.append(delta)
-        if _SENTENCE_END.search(delta):
-            self._check(parse(_clean(self.text))[:-1])  # the last sentence may still grow
+        if not _SENTENCE_END.search(delta):
+            return ""
+        complete = parse(_clean(self.text))[:-1]  # the last sentence may still grow
+        self._check(complete)
+        return self._release(complete)
+
+    def _release(self, sentences: list[tuple[str, list[int]]]) -> str:
+        out = []
+        for sent, nums in sentences[self._released:]:
+            if not nums:
+                self._released = len(sentences) + 10 ** 6  # an uncited sentence: show nothing more
+                break
+            self._released += 1
+            if sent in self._shown:  # a repeat counts once, as in verify
+                continue
+            self._shown.add(sent)
+            marks = []
+            for n in nums:
+                found = self.checked.get((sent, n))
+                if found is not None and found[0]:
+                    num = self._numbers.setdefault(self.passages[n - 1].chunk.id, len(self._numbers) + 1)
+                    if num not in marks:
+                        marks.append(num)
+            if marks:
+                out.append(_marked(sent, marks) + " ")
+        return "".join(out)
 
     def _check(self, sentences: list[tuple[str, list[int]]]) -> None:
         todo = [(s, nums) for s, nums in sentences if s not in self.vectors]

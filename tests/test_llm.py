@@ -151,14 +151,24 @@ def test_malformed_json_without_streaming_falls_back(engine, llm_env):
     assert a.mode == "extractive" and any("could not be read" in n for n in a.notices), a.notices
 
 
-def test_streaming_yields_deltas_then_checked_answer(engine, llm_env):
-    with FakeOpenAI([{"content": _cite(1)}]) as fake:
+def test_streaming_yields_only_checked_sentences_then_the_answer(engine, llm_env):
+    """The model streams a true sentence, a false one and another true one: the first is yielded
+    as soon as the next starts, the false one never, the last with the answer."""
+    def reply(req):
+        true = first_sentence(source_text(req, 1))
+        false = true[:-1] + " in 1850."  # a year the passage does not give
+        return f"{true} [1] {false} [1] {first_sentence(source_text(req, 2))} [2]"
+
+    with FakeOpenAI([{"content": reply}]) as fake:
         llm_env(fake)
         items = list(engine.ask_stream(Q))
+        true = first_sentence(source_text(fake.requests[-1], 1))
     deltas, final = items[:-1], items[-1]
-    assert len(deltas) > 3 and all(isinstance(d, str) for d in deltas)
-    assert "".join(deltas).endswith("[1]")
+    assert len(deltas) == 1 and isinstance(deltas[0], str), deltas
+    assert deltas[0].startswith(true[:-1]) and "[1]" in deltas[0]  # shown while the model still writes
     assert final.mode == "openai" and final.citations[0].number == 1
+    assert final.text.startswith(deltas[0].strip())  # numbered as the final answer numbers it
+    assert final.grounding["unsupported"] == 1 and len(final.sentences) == 3
 
 
 def test_follow_up_rewritten_by_the_model(engine, llm_env):
