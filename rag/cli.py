@@ -189,6 +189,8 @@ def _print_answer(answer) -> None:
     for v in answer.sentences:
         if not v.supported:
             print(f"\nUnsupported (not backed by its citation): {v.text}")
+            if v.note:  # what failed: "the passage gives 2017, 3,000, not 9000"
+                print(f"  why: {v.note}")
     print("\nSources:")
     for c in answer.citations:
         where = f"paragraph {c.paragraph}" + (f", page {c.page}" if c.page else "")

@@ -88,6 +88,22 @@ def test_ask_refuses_out_of_corpus_question_with_reason(engine, index_root, caps
     assert "Why: The evidence is weak" in out and "FIFA" in out
 
 
+def test_ask_with_a_model_says_why_a_sentence_was_removed(engine, index_root, llm_env, capsys):
+    from fake_openai import FakeOpenAI, first_sentence, source_text
+
+    def reply(req):
+        true = first_sentence(source_text(req, 1))
+        return f"{true} [1] {true[:-1]} in 1850. [1]"
+
+    with FakeOpenAI([{"content": reply}]) as fake:
+        llm_env(fake)
+        assert rag_main(["ask", "How many active Chinese investigations were running through Interpol by "
+                                "September 2017?"]) == 0
+    out = capsys.readouterr().out
+    assert "Unsupported (not backed by its citation):" in out and "in 1850" in out
+    assert re.search(r"\n  why: not supported: \[1\]: .*not 1850", out), out
+
+
 def test_empty_question_exits_2_with_plain_message(engine, index_root, capsys):
     assert rag_main(["ask", "   "]) == 2
     err = capsys.readouterr().err
