@@ -1606,7 +1606,11 @@ def _folded(text: str) -> str:
     return fold(text)
 
 
-def _fmt(x: float) -> str:
+def _fmt(x: float, written: str = "") -> str:
+    """``x`` as ``written`` (the claim) writes it in digits ("9,000"), else plainly ("9000")."""
+    for m in _NUM.finditer(written):
+        if float(m.group(1).replace(",", "")) == x:
+            return m.group(1)
     return str(int(x)) if x == int(x) else str(x)
 
 
@@ -2006,7 +2010,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
     if wrong:
         given = [m.group(0) for m in _NUM.finditer(passage)] or ["no such number"]
         reasons.append(f"the passage gives {', '.join(dict.fromkeys(given[:4]))}, not "
-                       f"{', '.join(_fmt(x) for x in wrong)}")
+                       f"{', '.join(_fmt(x, claim) for x in wrong)}")
     bad_ord = sorted(c_ords - p_ords)
     if bad_ord:
         reasons.append(f"the passage gives no ordinal {', '.join(map(str, bad_ord))}"
@@ -2027,7 +2031,7 @@ def check_claim(claim: str, passage: str, title: str = "", nearest: str | list[s
                     reasons.append(f"the passage gives {said[1]}, not {said[0]}")
             if elsewhere or elsewhere_ord:
                 given = [m.group(0) for m in _NUM.finditer(nears[0])]
-                what = ", ".join(_fmt(x) for x in elsewhere) or ", ".join(map(str, elsewhere_ord))
+                what = ", ".join(_fmt(x, claim) for x in elsewhere) or ", ".join(map(str, elsewhere_ord))
                 reasons.append(f"the passage gives {what} for another fact"
                                + (f" (the sentence this restates gives {', '.join(dict.fromkeys(given[:3]))})"
                                   if given else ""))

@@ -1159,3 +1159,9 @@ def test_a_number_word_is_not_its_own_context():
     assert any("4 for another fact" in r for r in said), said
     assert check_claim("Polls for the council were held every four years.", council,
                        nearest=[split_passage(council)[1]], sentences=split_passage(council)) == []
+
+
+def test_a_wrong_number_is_named_as_the_claim_writes_it():
+    said = check_claim("By September 2017 there were over 9,000 active investigations.",
+                       "By September 2017, there were over 3,000 active investigations.")
+    assert said == ["the passage gives 2017, 3,000, not 9,000"], said
