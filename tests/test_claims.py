@@ -219,6 +219,7 @@ def _grounding_sentences() -> tuple[list[str], list[dict]]:
     return sorted(texts), swapped
 
 
+@pytest.mark.slow  # over the whole grounding data: the CI tier
 def test_the_split_attribute_ruler_tags_as_spacys_own():
     """The claim check's pipeline reads the attribute ruler's one-token rules by lookup: every
     token of 400 sentences of the grounding data gets the same part of speech, lemma, morphology
@@ -241,6 +242,7 @@ def test_the_split_attribute_ruler_tags_as_spacys_own():
     assert [claims._lemma(z) for z in lazy] == [x.lemma_.lower() for x, _ in pairs]
 
 
+@pytest.mark.slow  # over the whole grounding data: the CI tier
 def test_role_sentences_keep_every_sentence_with_the_claims_verb():
     """Passage sentences left unparsed by the role check hold no verb of the claim: on the
     swapped-roles claims of the grounding data, every passage sentence whose parse has a
