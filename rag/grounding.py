@@ -196,6 +196,13 @@ def _clean(reply: str) -> str:
     return _CONTROL.sub(" ", strip_invisible(reply.encode("utf-8", "replace").decode("utf-8")))
 
 
+def _unique(parsed: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """``parsed`` (:func:`parse`'s ``(sentence, [n, ...])`` pairs) with a sentence repeated word
+    for word kept only where it first appears: a repeat counts once, in verify and in a stream."""
+    seen: set[str] = set()
+    return [(t, n) for t, n in parsed if not (t in seen or seen.add(t))]
+
+
 class CitationChecker:
     """Verifies a generated reply against the numbered passages it was given.
 
@@ -310,8 +317,7 @@ class CitationChecker:
             raise ValueError("the streamed reply was checked against other passages")
         done = streamed.checked if streamed is not None else {}
         reply = _clean(reply)
-        seen: set[str] = set()  # a sentence repeated word for word counts once
-        parsed = [(t, n) for t, n in parse(reply) if not (t in seen or seen.add(t))]
+        parsed = _unique(parse(reply))
         if is_refusal(reply) or not parsed:
             why = MODEL_REFUSED if parsed else "The model returned no text."
             return Answer(question=question, text=CANNOT_ANSWER, passages=passages, refused=True, reason=why)
@@ -454,8 +460,8 @@ class StreamedReply:
         self.vectors: dict[str, np.ndarray] = {}  # sentence (markers removed) -> its (384,) vector
         self.checked: dict[tuple[str, int], tuple[bool, float, float, str]] = {}  # (sentence, [n]) -> holds()
         self._parts: list[str] = []
-        self._released = 0  # complete sentences already shown or withheld
-        self._shown: set[str] = set()
+        self._released = 0  # complete (distinct) sentences already shown or withheld
+        self._stopped = False  # an uncited sentence came: nothing more is shown before the final answer
         self._numbers: dict[str, int] = {}  # chunk id -> its number in the answer, in order of first use
 
     @property
@@ -473,20 +479,19 @@ class StreamedReply:
         self._parts.append(delta)
         if not _SENTENCE_END.search(delta):
             return ""
-        complete = parse(_clean(self.text))[:-1]  # the last sentence may still grow
+        complete = _unique(parse(_clean(self.text))[:-1])  # the last sentence may still grow
         self._check(complete)
         return self._release(complete)
 
     def _release(self, sentences: list[tuple[str, list[int]]]) -> str:
         out = []
         for sent, nums in sentences[self._released:]:
-            if not nums:
-                self._released = len(sentences) + 10 ** 6  # an uncited sentence: show nothing more
+            if self._stopped:
                 break
             self._released += 1
-            if sent in self._shown:  # a repeat counts once, as in verify
-                continue
-            self._shown.add(sent)
+            if not nums:  # an uncited sentence: the final check may attribute it, renumbering
+                self._stopped = True
+                break
             marks = []
             for n in nums:
                 found = self.checked.get((sent, n))
