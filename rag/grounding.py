@@ -183,12 +183,10 @@ def _grams(text: str, n: int = 3) -> set[tuple[str, ...]]:
 
 
 def _marked(sentence: str, citations: list[int]) -> str:
-    """``sentence`` with its citation markers before its closing punctuation: "It fell [1][2]."."""
+    """``sentence`` followed by its citation markers: "It fell. [1][2]", as the offline answers
+    write them (:mod:`rag.answerer`), so an answer reads the same with a model or without."""
     marks = "".join(f"[{n}]" for n in citations)
-    if not marks:
-        return sentence
-    m = re.match(r"^(.*?)([.!?…]['’”\")]?)?$", sentence, re.S)
-    return f"{m.group(1)} {marks}{m.group(2) or ''}"
+    return f"{sentence} {marks}" if marks else sentence
 
 
 def _clean(reply: str) -> str:

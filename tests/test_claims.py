@@ -129,7 +129,7 @@ def test_a_streamed_reply_is_checked_sentence_by_sentence_with_the_whole_replys_
         if i + step <= last:  # the last sentence has not started: at most the first three are complete
             assert len(streamed.checked) <= 3
     assert {s for s, _ in streamed.checked} == set(sentences[:3])  # the last one may still grow
-    assert shown == TRUE[:-1] + " [1]. "  # the true sentence, renumbered; never a false one
+    assert shown == TRUE + " [1] "  # the true sentence, renumbered; never a false one
     assert streamed.text == reply
     again = checker.verify(q, streamed.text, passages, streamed=streamed)
     assert again.text == whole.text and TRUE[:-1] in again.text
