@@ -292,8 +292,10 @@ class Engine:
         """Streaming form of :meth:`ask`: yields the sentences (``str``) of a generated answer as
         each is written and its citation checked (a sentence that fails the check is never
         yielded; the last one comes with the answer), then the final, citation-checked
-        :class:`Answer` (always the last item). Offline mode yields only the Answer. Raises
-        ``ValueError`` for an empty question or a bad mode."""
+        :class:`Answer` (always the last item). Offline mode yields only the Answer.
+        ``stream=False`` asks the server for the whole reply at once (for a server that cannot
+        stream) and checks it after it arrives. Raises ``ValueError`` for an empty question or a
+        bad mode."""
         k = self.settings.k if k is None else int(k)
         if not 1 <= k <= MAX_K:
             raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
@@ -350,9 +352,11 @@ class Engine:
         (extractive), ``openai`` or ``local`` (default: ``RAG_LLM`` / the environment); generated
         answers have every citation checked (:mod:`rag.grounding`), and with ``strict`` unsupported
         sentences are removed. A failing model gives the extractive answer with a notice.
+        The model's reply is streamed and each sentence checked while the next is written, so
+        the check adds only the last sentence's to the wait (see :meth:`ask_stream`).
         Raises ``ValueError`` for an empty question, ``k`` outside 1..50 or an unknown mode.
         """
-        *_, answer = self.ask_stream(question, k=k, history=history, mode=mode, strict=strict, stream=False)
+        *_, answer = self.ask_stream(question, k=k, history=history, mode=mode, strict=strict)
         return answer
 
 

@@ -156,7 +156,7 @@ def test_faults_fall_back_to_extractive_with_notice(engine, llm_env, step, words
 def test_malformed_json_without_streaming_falls_back(engine, llm_env):
     with FakeOpenAI([{"raw": b"{not json"}]) as fake:
         llm_env(fake, retries=0)
-        a = engine.ask(Q)
+        *_, a = engine.ask_stream(Q, stream=False)
     assert a.mode == "extractive" and any("could not be read" in n for n in a.notices), a.notices
 
 
@@ -178,6 +178,25 @@ def test_streaming_yields_only_checked_sentences_then_the_answer(engine, llm_env
     assert final.mode == "openai" and final.citations[0].number == 1
     assert final.text.startswith(deltas[0].strip())  # numbered as the final answer numbers it
     assert final.grounding["unsupported"] == 1 and len(final.sentences) == 3
+
+
+def test_ask_streams_the_reply_with_the_verdicts_of_one_checked_whole(engine, llm_env):
+    """ask() streams the reply (its sentences are checked while the model writes) and gives the
+    answer, verdicts and reasons that the reply asked for whole and checked at once gives."""
+    def reply(req):
+        true = first_sentence(source_text(req, 1))
+        return f"{true} [1] {true[:-1]} in 1850. [1] {first_sentence(source_text(req, 2))} [2]"
+
+    with FakeOpenAI([{"content": reply}]) as fake:
+        llm_env(fake)
+        streamed = engine.ask(Q)
+        *_, whole = engine.ask_stream(Q, stream=False)
+        asked = [r.get("stream") for r in fake.requests]
+    assert asked == [True, None]
+    assert streamed.mode == whole.mode == "openai" and streamed.text == whole.text
+    assert [(v.text, v.supported, v.note) for v in streamed.sentences] == \
+        [(v.text, v.supported, v.note) for v in whole.sentences]
+    assert streamed.grounding["unsupported"] == 1 and "1850" in streamed.sentences[1].note
 
 
 def test_follow_up_rewritten_by_the_model(engine, llm_env):
