@@ -648,17 +648,21 @@ def _value_runs(words: tuple[str, ...], low: tuple[str, ...],
             return "name"  # a name that opens the sentence: two capitalised words ("Lord Cromer was ...")
         return None
 
+    # each word's kind, once (most words are none: lower case, no digit, no number word)
+    kinds = [kind(i) if (w[:1].isdigit() or w in _NUMBER_WORDS or w in _ORDINAL_WORDS or words[i][:1].isupper())
+             else None for i, w in enumerate(low)]
+    kinds.append(None)  # past the end
     runs, i = [], 0
     while i < len(words):
-        k = kind(i)
-        if k is None and (_COMPASS.match(low[i]) and i + 1 < len(words) and kind(i + 1) == "name"):
+        k = kinds[i]
+        if k is None and (kinds[i + 1] == "name" and _COMPASS.match(low[i])):
             k = "name"
         if k is None:
             i += 1
             continue
         j = i + 1
-        while j < len(words) and j not in breaks and (kind(j) == k or (k == "name" and low[j] in _NAME_PARTICLES
-                                                    and j + 1 < len(words) and kind(j + 1) == "name")):
+        while j < len(words) and j not in breaks and (kinds[j] == k or (k == "name" and low[j] in _NAME_PARTICLES
+                                                                         and kinds[j + 1] == "name")):
             j += 1
         runs.append((i, j, k))
         i = j
@@ -1347,6 +1351,12 @@ _RELATIONS = frozenset({"before", "after"})
 
 
 _OPPOSITE_WORDS = frozenset(w for pair in ANTONYMS for w in pair)
+#: ``{word: [(rank, word, its opposite), ...]}``: the pairs of :data:`ANTONYMS` that a word of a
+#: claim opens, ranked in the order :func:`_antonym` tries them (so only a claim's own words are tried).
+_OPENED_PAIRS: dict[str, list[tuple[int, str, str]]] = {}
+for _n, (_a, _b) in enumerate(ANTONYMS):
+    _OPENED_PAIRS.setdefault(_a, []).append((2 * _n, _a, _b))
+    _OPENED_PAIRS.setdefault(_b, []).append((2 * _n + 1, _b, _a))
 #: Words of :data:`ANTONYMS` that mean the same: a passage with "incorrect ... but ... correct" has
 #: the claim's "right" as "correct", so "incorrect" is no opposite of it.
 _SYNONYM = {"right": "correct", "correct": "right", "wrong": "incorrect", "incorrect": "wrong"}
@@ -1407,14 +1417,13 @@ def _antonym(cdoc, nearest: str, agrees: str = "") -> tuple[str, str] | None:
     near = re.sub(r"\bclose(?= to\b)", " ", nearest.lower().replace("’", "'"))  # "close to Puigcerdà": near
     theirs = Counter(x for w in _TOKEN.findall(near) for x in {w, *_lemmas(w)}
                      if x in _OPPOSITE_WORDS and stem(w) not in denied)
-    for a, b in ANTONYMS:
-        for x, y in ((a, b), (b, a)):
-            # more often in the claim, its opposite more often in the passage ("the more it is logged,
-            # the more rain" where the passage says "the more ..., the less rain")
-            if mine[x] > theirs[x] and theirs[y] > mine[y] and not theirs[_SYNONYM.get(x, "")] and not (
-                    agrees and re.search(r"\b" + x + r"\b", agrees.lower())) and (
-                    x not in _RELATIONS or _same_object(cdoc.text, x, nearest, y)):
-                return x, y  # (unless the sentence the claim restates, ``agrees``, has the claim's word)
+    for _, x, y in sorted(r for w in mine for r in _OPENED_PAIRS[w]):  # as ANTONYMS lists them
+        # more often in the claim, its opposite more often in the passage ("the more it is logged,
+        # the more rain" where the passage says "the more ..., the less rain")
+        if mine[x] > theirs[x] and theirs[y] > mine[y] and not theirs[_SYNONYM.get(x, "")] and not (
+                agrees and re.search(r"\b" + x + r"\b", agrees.lower())) and (
+                x not in _RELATIONS or _same_object(cdoc.text, x, nearest, y)):
+            return x, y  # (unless the sentence the claim restates, ``agrees``, has the claim's word)
     return None
 
 
