@@ -429,17 +429,23 @@ class CitationChecker:
 #: Characters after which a streamed reply may hold a newly complete sentence (its end, or a
 #: citation marker's).
 _SENTENCE_END = re.compile(r"[.!?…\]\n]")
+#: Text that surely ends a sentence: citation markers, then closing punctuation ("fell [1]."), or
+#: closing punctuation (and a quote or bracket) followed by markers or a space ("fell. [1]"); not
+#: a bare full stop, which may be a decimal point or an abbreviation's ("3." of "3.5", "U.S.").
+_ENDS_SENTENCE = re.compile(r"(?:" + _MARKS + r"\s*[.!?…]['’”\")]?|[.!?…]['’”\")]?(?:\s*(?:" + _MARKS
+                            + r"\s*)+|\s+))$")
 
 
 class StreamedReply:
     """A generated reply received as it streams, its sentences checked as each completes.
 
-    The model writes the reply over seconds; each sentence followed by the start of another is
-    complete, and is embedded, parsed and checked against the passages it cites (:meth:`CitationChecker.holds`)
-    while the model writes the next one; :meth:`add` returns the sentences that hold, so a reader
-    never sees one that fails. :meth:`CitationChecker.verify` with ``streamed=`` then checks only
-    what is left (the last sentence, and any that the finished text splits otherwise), with the
-    same verdicts. Memory: one ``(384,)`` vector and one verdict per sentence of the reply (bounded
+    The model writes the reply over seconds. A sentence is embedded, parsed and checked against
+    the passages it cites (:meth:`CitationChecker.holds`) as soon as it surely ends (its markers
+    and full stop have come: :data:`_ENDS_SENTENCE`), while the model writes the next one; it is
+    complete, and :meth:`add` returns it if it holds, once the next one starts, so a reader never
+    sees one that fails. :meth:`CitationChecker.verify` with ``streamed=`` then checks only what is
+    left (usually nothing; a last sentence without markers or full stop, and any that the finished
+    text splits otherwise), with the same verdicts. Memory: one ``(384,)`` vector and one verdict per sentence of the reply (bounded
     by the model's ``max_tokens``).
 
     Example::
@@ -477,8 +483,12 @@ class StreamedReply:
         self._parts.append(delta)
         if not _SENTENCE_END.search(delta):
             return ""
-        complete = _unique(parse(_clean(self.text))[:-1])  # the last sentence may still grow
-        self._check(complete)
+        parsed = parse(_clean(self.text))
+        complete = _unique(parsed[:-1])  # the last sentence may still grow
+        # a last sentence that ends here (its full stop, then any markers) is checked now too, so
+        # that a reply's end leaves nothing to check; it is shown only once the next one starts
+        ends = _ENDS_SENTENCE.search(self.text[-200:]) is not None
+        self._check(_unique(parsed) if ends else complete)
         return self._release(complete)
 
     def _release(self, sentences: list[tuple[str, list[int]]]) -> str:
@@ -502,13 +512,11 @@ class StreamedReply:
         return "".join(out)
 
     def _check(self, sentences: list[tuple[str, list[int]]]) -> None:
-        todo = [(s, nums) for s, nums in sentences if s not in self.vectors]
-        if not todo:
-            return
-        vecs = self.checker.embedder.encode([s for s, _ in todo])
-        prepare([s for s, _ in todo])
-        for (sent, nums), svec in zip(todo, vecs):
-            self.vectors[sent] = svec
+        todo = [s for s, _ in sentences if s not in self.vectors]
+        if todo:
+            prepare(todo)
+            self.vectors.update(zip(todo, self.checker.embedder.encode(todo)))
+        for sent, nums in sentences:  # a sentence seen before its markers came is checked once they do
             for n in nums:
                 if 1 <= n <= len(self.passages) and (sent, n) not in self.checked:
-                    self.checked[(sent, n)] = self.checker.holds(sent, svec, self.views[n - 1])
+                    self.checked[(sent, n)] = self.checker.holds(sent, self.vectors[sent], self.views[n - 1])

@@ -107,9 +107,11 @@ def test_a_reply_obeying_a_planted_instruction_is_removed(claim_engine, llm_env,
 
 
 @pytest.mark.parametrize("step", [1, 7, 40])
-def test_a_streamed_reply_is_checked_sentence_by_sentence_with_the_whole_replys_verdicts(claim_engine, step):
-    """Each sentence is checked once the next one starts; verify then checks only the last, and
-    every verdict is the one verify gives the whole reply at once."""
+def test_a_streamed_reply_is_checked_sentence_by_sentence_with_the_whole_replys_verdicts(claim_engine, step,
+                                                                                       monkeypatch):
+    """Each sentence is checked as soon as its full stop (and markers) arrive, the last one too;
+    verify then has nothing left to embed or check, and every verdict is the one verify gives the
+    whole reply at once."""
     from rag.claims import clear_caches
     from rag.grounding import StreamedReply
 
@@ -128,16 +130,36 @@ def test_a_streamed_reply_is_checked_sentence_by_sentence_with_the_whole_replys_
         shown += streamed.add(reply[i:i + step])
         if i + step <= last:  # the last sentence has not started: at most the first three are complete
             assert len(streamed.checked) <= 3
-    assert {s for s, _ in streamed.checked} == set(sentences[:3])  # the last one may still grow
+    assert {s for s, _ in streamed.checked} == set(sentences)  # the last one once its marker came
     assert shown == TRUE + " [1] "  # the true sentence, renumbered; never a false one
     assert streamed.text == reply
+    encoded = []
+    monkeypatch.setattr(checker.embedder, "encode", lambda texts, *a, **k: encoded.append(texts))
     again = checker.verify(q, streamed.text, passages, streamed=streamed)
+    monkeypatch.undo()
+    assert encoded == []  # nothing was left to embed after the last token
     assert again.text == whole.text and TRUE[:-1] in again.text
     assert [(v.text, v.supported, v.citations, v.note) for v in again.sentences] == [
         (v.text, v.supported, v.citations, v.note) for v in whole.sentences]
     assert [v.supported for v in again.sentences] == [True, False, False, False]
     with pytest.raises(ValueError, match="other passages"):
         checker.verify(q, reply, passages[::-1], streamed=streamed)
+
+
+def test_a_streamed_sentence_is_checked_once_its_marker_comes_not_at_a_bare_full_stop(claim_engine):
+    from rag.grounding import StreamedReply
+
+    q = "Who won Super Bowl 50, and by what score?"
+    passages = claim_engine.retrieve(q, k=3)
+    n = next(i for i, p in enumerate(passages, 1) if "Denver Broncos defeated" in p.chunk.text)
+    streamed = StreamedReply(claim_engine.checker, passages)
+    assert streamed.add("The Denver Broncos beat the Carolina Panthers 24.") == ""  # "24." may be "24.5"
+    assert streamed.vectors == {} and streamed.checked == {}
+    assert streamed.add("0") == "" and streamed.add(" points to 10.") == ""
+    assert streamed.vectors == {}
+    assert streamed.add(f" [{n}]") == ""  # it surely ends: checked now, shown once the next one starts
+    sent = "The Denver Broncos beat the Carolina Panthers 24.0 points to 10."
+    assert list(streamed.checked) == [(sent, n)] and list(streamed.vectors) == [sent]
 
 
 def test_the_chat_shows_a_planted_source_as_text_with_a_notice(claim_engine):
