@@ -428,7 +428,11 @@ class CitationChecker:
 
 #: Characters after which a streamed reply may hold a newly complete sentence (its end, or a
 #: citation marker's).
-_SENTENCE_END = re.compile(r"[.!?…\]\n]")
+_SENTENCE_END = re.compile(r"[.!?…\[\]\n]")
+#: A citation marker still being written at the end of the text: "[", "[5", "[1, ".
+_OPEN_MARK = re.compile(r"\[[\d\s,;]*$")
+#: A full stop (and a closing quote or bracket) then spaces, at the end of the text.
+_CLOSES = re.compile(r"[.!?…]['’”\")]?\s*$")
 #: Text that surely ends a sentence: citation markers, then closing punctuation ("fell [1]."), or
 #: closing punctuation (and a quote or bracket) followed by markers or a space ("fell. [1]"); not
 #: a bare full stop, which may be a decimal point or an abbreviation's ("3." of "3.5", "U.S.").
@@ -466,6 +470,7 @@ class StreamedReply:
         self._parts: list[str] = []
         self._released = 0  # complete (distinct) sentences already shown or withheld
         self._stopped = False  # an uncited sentence came: nothing more is shown before the final answer
+        self._ended = False  # the text received so far surely ends a sentence (checked, not yet shown)
         self._numbers: dict[str, int] = {}  # chunk id -> its number in the answer, in order of first use
 
     @property
@@ -481,14 +486,21 @@ class StreamedReply:
         sentence the model left uncited is (the final check may attribute it, which would change
         the numbers)."""
         self._parts.append(delta)
-        if not _SENTENCE_END.search(delta):
+        if not (_SENTENCE_END.search(delta) or self._ended):
             return ""
-        parsed = parse(_clean(self.text))
+        text = self.text
+        opening = _OPEN_MARK.search(text[-200:])  # a marker being written: not yet part of any sentence
+        if opening:
+            text = text[:len(text) - len(opening.group(0))]
+        parsed = parse(_clean(text))
         complete = _unique(parsed[:-1])  # the last sentence may still grow
-        # a last sentence that ends here (its full stop, then any markers) is checked now too, so
-        # that a reply's end leaves nothing to check; it is shown only once the next one starts
-        ends = _ENDS_SENTENCE.search(self.text[-200:]) is not None
+        # a last sentence that surely ends here (its full stop, then markers, or a marker begun) is
+        # checked now too, so that a reply's end leaves little to check; it is shown only once the
+        # next one starts
+        tail = text[-200:]
+        ends = _ENDS_SENTENCE.search(tail) is not None or (opening is not None and _CLOSES.search(tail) is not None)
         self._check(_unique(parsed) if ends else complete)
+        self._ended = ends  # the next piece starts another sentence: this one is shown then
         return self._release(complete)
 
     def _release(self, sentences: list[tuple[str, list[int]]]) -> str:

@@ -157,9 +157,13 @@ def test_a_streamed_sentence_is_checked_once_its_marker_comes_not_at_a_bare_full
     assert streamed.vectors == {} and streamed.checked == {}
     assert streamed.add("0") == "" and streamed.add(" points to 10.") == ""
     assert streamed.vectors == {}
-    assert streamed.add(f" [{n}]") == ""  # it surely ends: checked now, shown once the next one starts
+    assert streamed.add(" [") == ""  # a marker begun: the sentence surely ends, embedded and parsed now
     sent = "The Denver Broncos beat the Carolina Panthers 24.0 points to 10."
+    assert list(streamed.vectors) == [sent] and streamed.checked == {}
+    assert streamed.add(str(n)) == "" and streamed.checked == {}
+    assert streamed.add("]") == ""  # its citation checked now; shown once the next one starts
     assert list(streamed.checked) == [(sent, n)] and list(streamed.vectors) == [sent]
+    assert streamed.add(" It").startswith(sent[:-1])
 
 
 def test_the_chat_shows_a_planted_source_as_text_with_a_notice(claim_engine):
