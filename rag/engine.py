@@ -353,7 +353,7 @@ class Engine:
         answers have every citation checked (:mod:`rag.grounding`), and with ``strict`` unsupported
         sentences are removed. A failing model gives the extractive answer with a notice.
         The model's reply is streamed and each sentence checked while the next is written, so
-        the check adds only the last sentence's to the wait (see :meth:`ask_stream`).
+        the check adds little to the wait after the model's last token (see :meth:`ask_stream`).
         Raises ``ValueError`` for an empty question, ``k`` outside 1..50 or an unknown mode.
         """
         *_, answer = self.ask_stream(question, k=k, history=history, mode=mode, strict=strict)

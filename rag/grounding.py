@@ -449,8 +449,9 @@ class StreamedReply:
     complete, and :meth:`add` returns it if it holds, once the next one starts, so a reader never
     sees one that fails. :meth:`CitationChecker.verify` with ``streamed=`` then checks only what is
     left (usually nothing; a last sentence without markers or full stop, and any that the finished
-    text splits otherwise), with the same verdicts. Memory: one ``(384,)`` vector and one verdict per sentence of the reply (bounded
-    by the model's ``max_tokens``).
+    text splits otherwise), with the same verdicts. Memory: one ``(384,)`` vector and one verdict
+    per sentence of the reply, and per text that looked like a sentence's end and was not (both
+    bounded by the model's ``max_tokens``).
 
     Example::
 
