@@ -122,6 +122,17 @@ def pipeline():
     return _nlp
 
 
+def load_in_background() -> threading.Thread | None:
+    """Start loading :func:`pipeline` (spaCy, ~1-2 s) in a daemon thread, so that it is ready
+    when a generated reply's first sentence is checked; the thread, or None when it is already
+    loaded. A caller that needs it meanwhile waits on the same lock."""
+    if _nlp is not None:
+        return None
+    t = threading.Thread(target=pipeline, name="rag-spacy-loader", daemon=True)
+    t.start()
+    return t
+
+
 def _split_ruler(nlp):
     """``nlp`` (a private copy) with its ``attribute_ruler`` replaced by :class:`TagAttributes`
     for the rules on one token's tag and lower-cased word (156 of the 179 rules of

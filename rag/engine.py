@@ -15,6 +15,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+from . import claims
 from .answerer import ExtractiveAnswerer
 from .embedder import Embedder
 from .grounding import MODEL_REFUSED, CitationChecker, StreamedReply
@@ -302,6 +303,8 @@ class Engine:
         q, notices = clean_question(question, self.embedder)
         config = self.llm_config(mode)
         chat = self._chat(config)
+        if chat is not None:  # the claim check's parser loads while retrieval runs and the model
+            claims.load_in_background()  # writes, not after its last token (a process's first question)
         standalone = self._condense(q, history, chat)
         qvec = self.embedder.encode([standalone])[0]
         snap = self.snapshot()  # one index version for the whole question

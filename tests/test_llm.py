@@ -199,6 +199,29 @@ def test_ask_streams_the_reply_with_the_verdicts_of_one_checked_whole(engine, ll
     assert streamed.grounding["unsupported"] == 1 and "1850" in streamed.sentences[1].note
 
 
+def test_a_model_question_loads_the_claim_parser_while_the_model_writes(engine, llm_env, monkeypatch):
+    """The claim check's spaCy pipeline (1-2 s to load) starts loading in the background as soon
+    as a question goes to a model, not when the reply's first sentence is checked; offline
+    answers never load it."""
+    import subprocess
+    import sys
+
+    from rag import claims
+
+    started = []
+    monkeypatch.setattr(claims, "load_in_background", lambda: started.append(1))
+    engine.ask(Q)
+    assert started == []
+    with FakeOpenAI([{"content": _cite(1)}]) as fake:
+        llm_env(fake)
+        engine.ask(Q)
+    assert started == [1]
+    code = ("from rag import claims; assert claims._nlp is None; t = claims.load_in_background(); "
+            "t.join(); print(claims._nlp is not None, claims.load_in_background())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "None"], out.stderr[-2000:]
+
+
 def test_follow_up_rewritten_by_the_model(engine, llm_env):
     steps = [{"content": "When was Meng Hongwei elected president of Interpol?"}, {"content": _cite(1)}]
     with FakeOpenAI(steps) as fake:
