@@ -31,9 +31,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from grounding import five_sentence_reply  # noqa: E402
 from rag import Engine, claims  # noqa: E402
-from rag.sentences import split_sentences  # noqa: E402
 
 Q = "How many active Chinese investigations were running through Interpol by September 2017?"
 
@@ -101,8 +102,7 @@ def main() -> None:
     args = ap.parse_args()
     engine = Engine()
     passages = engine.retrieve(Q, k=5)
-    reply = " ".join(f"{p.chunk.text[s:e]} [{n}]" for n, p in enumerate(passages, 1)
-                     for s, e in split_sentences(p.chunk.text)[:1])
+    reply = five_sentence_reply(passages)
     model = PacedModel(reply, args.tokens_per_s)
     os.environ.update({"RAG_LLM": "openai", "OPENAI_BASE_URL": model.base_url, "OPENAI_API_KEY": "bench",
                        "RAG_LLM_RETRIES": "0"})

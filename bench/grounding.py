@@ -158,6 +158,13 @@ def calibrate(claims: list[dict], instr: list[dict], emb: Embedder) -> float:
     return t
 
 
+def five_sentence_reply(passages: list[Passage]) -> str:
+    """The reply a model would write from ``passages``: each one's first sentence, cited
+    ``"... sentence. [n]"``."""
+    return " ".join(f"{p.chunk.text[s:e]} [{n}]" for n, p in enumerate(passages, 1)
+                    for s, e in split_sentences(p.chunk.text)[:1])
+
+
 def latency(emb: Embedder, rounds: int = 30) -> tuple[float, float, float]:
     """``(median ms of CitationChecker.verify for a 5-sentence reply over the bundled corpus, the
     same minus embedding the reply's sentences: what the claim and instruction checks add, the
@@ -169,8 +176,7 @@ def latency(emb: Embedder, rounds: int = 30) -> tuple[float, float, float]:
     engine = Engine(embedder=emb)
     q = "How many active Chinese investigations were running through Interpol by September 2017?"
     passages = engine.retrieve(q, k=5)
-    reply = " ".join(f"{p.chunk.text[s:e]} [{n}]" for n, p in enumerate(passages, 1)
-                     for s, e in split_sentences(p.chunk.text)[:1])
+    reply = five_sentence_reply(passages)
     engine.checker.verify(q, reply, passages)  # warm: spaCy loaded, exemplar bank embedded
     times, embed = [], []
     for _ in range(rounds):
